@@ -1,0 +1,28 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 document, generated from the handlers.
+
+use axum::Json;
+use utoipa::OpenApi;
+
+use super::{events, logs, problem, webhooks};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Webhooks API", description = "Register webhooks, read their delivery log, redeliver."),
+    paths(
+        events::event_types, events::ingest,
+        webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::delete,
+        logs::list, logs::delivery, logs::redeliver,
+    ),
+    components(schemas(problem::Problem, problem::FieldError, crate::log::Outcome)),
+    tags((name = "webhooks"), (name = "logs"), (name = "events"))
+)]
+struct ApiDoc;
+
+/// The document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub(super) async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi())
+}

@@ -1,0 +1,326 @@
+//! Fan-out and delivery: the use case behind the delivery function and the local
+//! worker.
+
+mod outcome;
+mod request;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use tracing::{info, warn, Instrument};
+
+pub use outcome::{verdict, Verdict};
+pub use request::delivery_request;
+
+use crate::event::Event;
+use crate::log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use crate::outbound::{HttpSender, OutboundResponse, SendError};
+use crate::ports::{LogSink, SecretStore, StoreError, TaskQueue, WebhookStore};
+use crate::retry::RetrySchedule;
+use crate::task::DeliveryTask;
+use crate::time::{Clock, Timestamp};
+use crate::webhook::Webhook;
+
+/// After this long with only failed deliveries a webhook is disabled.
+pub const DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);
+
+/// The ports delivery needs.
+#[derive(Clone)]
+pub struct DeliveryPorts {
+    pub webhooks: Arc<dyn WebhookStore>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub queue: Arc<dyn TaskQueue>,
+    pub logs: Arc<dyn LogSink>,
+    pub sender: Arc<dyn HttpSender>,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DeliverySettings {
+    /// Per-request timeout (`DELIVERY_TIMEOUT_MS`).
+    pub timeout: Duration,
+    pub schedule: RetrySchedule,
+    /// Deliveries of one event made at once.
+    pub concurrency: usize,
+    pub disable_after: Duration,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            schedule: RetrySchedule::default(),
+            concurrency: 32,
+            disable_after: DISABLE_AFTER,
+        }
+    }
+}
+
+/// What happened to one event.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FanOut {
+    /// Matching webhooks.
+    pub matched: usize,
+    /// Attempts made now.
+    pub attempted: usize,
+    /// Handed to the queue (deadline near, or a store failed mid-attempt).
+    pub deferred: usize,
+}
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    ports: DeliveryPorts,
+    settings: DeliverySettings,
+}
+
+impl Dispatcher {
+    pub fn new(ports: DeliveryPorts, settings: DeliverySettings) -> Self {
+        Self { ports, settings }
+    }
+
+    pub fn settings(&self) -> &DeliverySettings {
+        &self.settings
+    }
+
+    /// Delivers an event to every enabled webhook of its type whose scope includes its
+    /// client. Deliveries that could not start before `deadline` (less one timeout) go
+    /// to the queue instead, so a record is never left half-done.
+    pub async fn process_event(
+        &self,
+        event: &Event,
+        deadline: Option<Instant>,
+    ) -> Result<FanOut, StoreError> {
+        let webhooks: Vec<Webhook> = self
+            .ports
+            .webhooks
+            .subscribers(&event.event_type)
+            .await?
+            .into_iter()
+            .filter(|webhook| webhook.wants(&event.event_type, &event.client_id))
+            .collect();
+        let matched = webhooks.len();
+        let results: Vec<Result<bool, StoreError>> = stream::iter(webhooks)
+            .map(|webhook| {
+                let task = DeliveryTask::first(event.clone(), webhook.id.clone());
+                self.attempt_or_defer(task, webhook, deadline)
+            })
+            .buffer_unordered(self.settings.concurrency.max(1))
+            .collect()
+            .await;
+        let mut fan_out = FanOut {
+            matched,
+            ..FanOut::default()
+        };
+        for result in results {
+            if result? {
+                fan_out.attempted += 1;
+            } else {
+                fan_out.deferred += 1;
+            }
+        }
+        Ok(fan_out)
+    }
+
+    /// Ok(true) when attempted now, Ok(false) when handed to the queue.
+    async fn attempt_or_defer(
+        &self,
+        task: DeliveryTask,
+        webhook: Webhook,
+        deadline: Option<Instant>,
+    ) -> Result<bool, StoreError> {
+        let out_of_time = deadline.is_some_and(|deadline| {
+            Instant::now() + self.settings.timeout + Duration::from_millis(500) >= deadline
+        });
+        if out_of_time {
+            self.ports.queue.enqueue(&task, Duration::ZERO).await?;
+            return Ok(false);
+        }
+        match self.attempt(&task, Some(webhook)).await {
+            Ok(_) => Ok(true),
+            Err(error) => {
+                // A store failed around the attempt: hand the task to the queue so the
+                // rest of the fan-out is not redone for it; fail only if that fails too.
+                warn!(delivery_id = %task.delivery_id, error = %error, "deferring delivery after a store error");
+                self.ports.queue.enqueue(&task, Duration::ZERO).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Runs one queued task. Tasks that arrive before their time (queues with a
+    /// maximum delay) are put back for the remainder.
+    pub async fn run_task(&self, task: &DeliveryTask) -> Result<Option<Outcome>, StoreError> {
+        if let Some(not_before) = task.not_before {
+            let now = self.ports.clock.now();
+            if not_before > now {
+                self.ports.queue.enqueue(task, now.until(not_before)).await?;
+                return Ok(None);
+            }
+        }
+        self.attempt(task, None).await
+    }
+
+    /// One attempt: send, classify, schedule what follows, record it. `None` when the
+    /// webhook no longer exists.
+    pub async fn attempt(
+        &self,
+        task: &DeliveryTask,
+        known: Option<Webhook>,
+    ) -> Result<Option<Outcome>, StoreError> {
+        let span = tracing::info_span!("delivery", webhook_id = %task.webhook_id, event_id = %task.event.id,
+            delivery_id = %task.delivery_id, attempt = task.attempt);
+        self.attempt_inner(task, known).instrument(span).await
+    }
+
+    async fn attempt_inner(
+        &self,
+        task: &DeliveryTask,
+        known: Option<Webhook>,
+    ) -> Result<Option<Outcome>, StoreError> {
+        let webhook = match known {
+            Some(webhook) => webhook,
+            None => match self.ports.webhooks.get(&task.webhook_id).await? {
+                Some(webhook) => webhook,
+                None => {
+                    info!("webhook was deleted; delivery dropped");
+                    return Ok(None);
+                }
+            },
+        };
+        let now = self.ports.clock.now();
+        if !webhook.enabled {
+            let reason = webhook
+                .disabled_reason
+                .clone()
+                .unwrap_or_else(|| "disabled by an admin".to_owned());
+            let record = self.record(task, now, Outcome::Failed, None, Some(format!("webhook is disabled: {reason}")), None);
+            self.ports.logs.record(&record).await?;
+            return Ok(Some(Outcome::Failed));
+        }
+        let secrets = match webhook.secret_ref {
+            Some(_) => self.ports.secrets.get(&webhook.id, now).await?,
+            None => None,
+        };
+        let result = match url::Url::parse(&webhook.url) {
+            Ok(url) => {
+                let request = delivery_request(&webhook, url, task, secrets.as_ref(), now, self.settings.timeout);
+                self.ports.sender.post(request).await
+            }
+            Err(error) => Err(SendError::Refused(crate::outbound::Refusal::InvalidUrl(error.to_string()))),
+        };
+        let finished = self.ports.clock.now();
+        let (outcome, error, next_attempt_at) = self.consequences(task, &webhook, &result, finished).await?;
+        let record = self.record(task, finished, outcome, result.as_ref().ok(), error, next_attempt_at);
+        self.ports.logs.record(&record).await?;
+        match outcome {
+            Outcome::Succeeded => info!(outcome = outcome.as_str(), "delivered"),
+            _ => warn!(outcome = outcome.as_str(), error = record.record.error.as_deref().unwrap_or(""), "delivery failed"),
+        }
+        Ok(Some(outcome))
+    }
+
+    /// Applies what the attempt means: webhook health, disabling, the next attempt.
+    async fn consequences(
+        &self,
+        task: &DeliveryTask,
+        webhook: &Webhook,
+        result: &Result<OutboundResponse, SendError>,
+        now: Timestamp,
+    ) -> Result<(Outcome, Option<String>, Option<Timestamp>), StoreError> {
+        match verdict(result) {
+            Verdict::Delivered => {
+                if webhook.failing_since.is_some() {
+                    self.ports.webhooks.set_failing_since(&webhook.id, None).await?;
+                }
+                Ok((Outcome::Succeeded, None, None))
+            }
+            Verdict::Gone => {
+                let reason = format!("the endpoint answered 410 Gone at {now}");
+                self.disable(webhook, &reason, now).await?;
+                Ok((Outcome::Disabled, Some(reason), None))
+            }
+            Verdict::Refused(error) => Ok((Outcome::Rejected, Some(error), None)),
+            Verdict::Failed { error, retry_after } => {
+                let failing_since = match webhook.failing_since {
+                    Some(since) => since,
+                    None => {
+                        self.ports.webhooks.set_failing_since(&webhook.id, Some(now)).await?;
+                        now
+                    }
+                };
+                if failing_since.until(now) >= self.settings.disable_after {
+                    let reason = format!("every delivery failed since {failing_since}");
+                    self.disable(webhook, &reason, now).await?;
+                    return Ok((Outcome::Disabled, Some(format!("{error}; {reason}")), None));
+                }
+                match self.settings.schedule.next_delay(task.attempt_in_series(), retry_after) {
+                    Some(delay) => {
+                        let at = now.plus(delay);
+                        self.ports.queue.enqueue(&task.next(at), delay).await?;
+                        Ok((Outcome::Retrying, Some(error), Some(at)))
+                    }
+                    None => Ok((Outcome::Exhausted, Some(error), None)),
+                }
+            }
+        }
+    }
+
+    /// Disables a webhook with a reason, retrying a few times on a concurrent edit.
+    async fn disable(&self, webhook: &Webhook, reason: &str, now: Timestamp) -> Result<(), StoreError> {
+        let mut current = webhook.clone();
+        for _ in 0..3 {
+            if !current.enabled {
+                return Ok(());
+            }
+            let mut disabled = current.clone();
+            disabled.enabled = false;
+            disabled.disabled_reason = Some(reason.to_owned());
+            disabled.version = current.version + 1;
+            disabled.updated_at = now;
+            match self.ports.webhooks.replace(&disabled, current.version).await {
+                Ok(()) => {
+                    warn!(webhook_id = %webhook.id, reason, "webhook disabled");
+                    return Ok(());
+                }
+                Err(StoreError::Conflict) => match self.ports.webhooks.get(&webhook.id).await? {
+                    Some(fresh) => current = fresh,
+                    None => return Ok(()),
+                },
+                Err(StoreError::NotFound) => return Ok(()),
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    fn record(
+        &self,
+        task: &DeliveryTask,
+        at: Timestamp,
+        outcome: Outcome,
+        response: Option<&OutboundResponse>,
+        error: Option<String>,
+        next_attempt_at: Option<Timestamp>,
+    ) -> LoggedAttempt {
+        LoggedAttempt {
+            record: DeliveryLogRecord {
+                delivery_id: task.delivery_id.clone(),
+                webhook_id: task.webhook_id.clone(),
+                event_id: task.event.id.clone(),
+                event: task.event.event_type.clone(),
+                client_id: task.event.client_id.clone(),
+                attempt: task.attempt,
+                outcome,
+                status_code: response.map(|r| r.status),
+                elapsed_ms: response.map(|r| u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)),
+                error,
+                response_excerpt: response.map(|r| r.excerpt.clone()).filter(|e| !e.is_empty()),
+                at,
+                next_attempt_at,
+            },
+            occurred_at: task.event.occurred_at,
+            data: task.event.data.clone(),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Builds the signed POST of one delivery attempt.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use url::Url;
+
+use crate::outbound::OutboundRequest;
+use crate::signing::{signature_headers, SigningSecrets};
+use crate::task::DeliveryTask;
+use crate::time::Timestamp;
+use crate::webhook::Webhook;
+
+/// The request for one attempt: body as the design fixes it, every header, and both
+/// signatures when the webhook has a secret.
+pub fn delivery_request(
+    webhook: &Webhook,
+    url: Url,
+    task: &DeliveryTask,
+    secrets: Option<&SigningSecrets>,
+    now: Timestamp,
+    timeout: Duration,
+) -> OutboundRequest {
+    let body = task.event.delivery_body(&webhook.id);
+    let mut headers = vec![
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+        ("X-Webhook-Id".to_owned(), webhook.id.to_string()),
+        ("X-Webhook-Event".to_owned(), task.event.event_type.clone()),
+        ("X-Delivery-Id".to_owned(), task.delivery_id.to_string()),
+        ("X-Delivery-Attempt".to_owned(), task.attempt.to_string()),
+    ];
+    if let Some(secrets) = secrets {
+        headers.extend(
+            signature_headers(secrets, task.delivery_id.as_str(), now.unix_seconds(), &body)
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value)),
+        );
+    }
+    OutboundRequest {
+        url,
+        headers,
+        body: Bytes::from(body),
+        timeout,
+    }
+}

@@ -1,0 +1,17 @@
+//! The core of the webhooks service: domain types, validation, the event catalogue,
+//! signing, the retry schedule, the ports, and the use cases (HTTP API, fan-out and
+//! delivery). It knows no storage technology: adapters implement [`ports`].
+
+pub mod api;
+pub mod catalogue;
+pub mod delivery;
+pub mod event;
+pub mod ids;
+pub mod log;
+pub mod outbound;
+pub mod ports;
+pub mod retry;
+pub mod signing;
+pub mod task;
+pub mod time;
+pub mod webhook;

@@ -1,0 +1,140 @@
+//! The ports: small traits the use cases are written against. Adapters live in
+//! `shared/local` (SQLite) and `shared/aws` (DynamoDB, SQS, Secrets Manager).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::event::Event;
+use crate::ids::{DeliveryId, WebhookId};
+use crate::log::{LoggedAttempt, Outcome};
+use crate::signing::SigningSecrets;
+use crate::task::DeliveryTask;
+use crate::time::Timestamp;
+use crate::webhook::Webhook;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("version conflict")]
+    Conflict,
+    #[error("invalid pagination cursor")]
+    InvalidCursor,
+    #[error("storage backend failed: {0}")]
+    Backend(#[source] BoxError),
+}
+
+impl StoreError {
+    pub fn backend(error: impl Into<BoxError>) -> Self {
+        StoreError::Backend(error.into())
+    }
+}
+
+/// One page of a listing; `next_cursor` is the store's own position marker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WebhookFilter {
+    pub event: Option<String>,
+    /// Webhooks that would receive this client's events (scope `all` or listing it).
+    pub client: Option<String>,
+    pub enabled: Option<bool>,
+}
+
+impl WebhookFilter {
+    pub fn matches(&self, webhook: &Webhook) -> bool {
+        self.event.as_ref().is_none_or(|e| *e == webhook.event)
+            && self
+                .client
+                .as_ref()
+                .is_none_or(|c| webhook.clients.includes(c))
+            && self.enabled.is_none_or(|e| e == webhook.enabled)
+    }
+}
+
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError>;
+    async fn get(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError>;
+    /// Replaces the stored webhook if its version is still `expected_version`
+    /// (`Conflict` otherwise, `NotFound` when it is gone).
+    async fn replace(&self, webhook: &Webhook, expected_version: u64) -> Result<(), StoreError>;
+    /// Removes a webhook, returning what was removed.
+    async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError>;
+    /// Webhooks ordered by id, `limit` at most, after the store's `cursor`.
+    async fn list(
+        &self,
+        filter: &WebhookFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Webhook>, StoreError>;
+    /// Every webhook subscribed to an event type, enabled or not (fan-out filters).
+    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError>;
+    /// Records the start (or end, with `None`) of a run of failed deliveries, without
+    /// changing the webhook's version.
+    async fn set_failing_since(
+        &self,
+        id: &WebhookId,
+        failing_since: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// Stores a webhook's signing secret, or rotates it: the previous secret keeps
+    /// signing for the grace period from `now`. Returns the secret's reference.
+    async fn put(&self, id: &WebhookId, secret: &str, now: Timestamp)
+        -> Result<String, StoreError>;
+    /// The secrets to sign with at `now`, if any.
+    async fn get(&self, id: &WebhookId, now: Timestamp)
+        -> Result<Option<SigningSecrets>, StoreError>;
+    /// Removes (or schedules the deletion of) a webhook's secret.
+    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError>;
+}
+
+/// How long a rotated-out secret keeps signing beside the new one.
+pub const ROTATION_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// The queue of pending delivery attempts.
+#[async_trait]
+pub trait TaskQueue: Send + Sync {
+    async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError>;
+}
+
+/// Where delivery attempts are reported (a queue on AWS, the log store locally).
+#[async_trait]
+pub trait LogSink: Send + Sync {
+    async fn record(&self, attempt: &LoggedAttempt) -> Result<(), StoreError>;
+}
+
+/// The delivery log, newest first.
+#[async_trait]
+pub trait LogStore: Send + Sync {
+    async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError>;
+    async fn list(
+        &self,
+        webhook: &WebhookId,
+        outcome: Option<Outcome>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<LoggedAttempt>, StoreError>;
+    /// Every attempt of one delivery, in attempt order.
+    async fn attempts(
+        &self,
+        webhook: &WebhookId,
+        delivery: &DeliveryId,
+    ) -> Result<Vec<LoggedAttempt>, StoreError>;
+}
+
+/// Accepts producers' events (local mode's `POST /events`).
+#[async_trait]
+pub trait EventSink: Send + Sync {
+    async fn ingest(&self, event: &Event) -> Result<(), StoreError>;
+}

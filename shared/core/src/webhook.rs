@@ -1,0 +1,157 @@
+//! The webhook: what an admin registers, and the shape the API returns.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::WebhookId;
+use crate::time::Timestamp;
+
+/// Which clients' events a webhook hears: `"all"` or a list of client ids.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ClientScope {
+    /// `"all"`
+    #[schema(value_type = String, example = "all")]
+    All(AllClients),
+    /// A non-empty list of client ids.
+    Only(Vec<String>),
+}
+
+/// The literal string `"all"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AllClients {
+    #[serde(rename = "all")]
+    All,
+}
+
+impl ClientScope {
+    pub fn all() -> Self {
+        ClientScope::All(AllClients::All)
+    }
+
+    pub fn includes(&self, client_id: &str) -> bool {
+        match self {
+            ClientScope::All(_) => true,
+            ClientScope::Only(ids) => ids.iter().any(|id| id == client_id),
+        }
+    }
+}
+
+/// A stored webhook. `secret_ref` points into the secret store; the secret itself is
+/// never part of this record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: WebhookId,
+    pub name: String,
+    pub url: String,
+    pub event: String,
+    pub clients: ClientScope,
+    pub enabled: bool,
+    pub secret_ref: Option<String>,
+    pub disabled_reason: Option<String>,
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// When the current run of failed deliveries began; `None` after a success.
+    pub failing_since: Option<Timestamp>,
+}
+
+impl Webhook {
+    /// Fan-out rule: enabled, subscribed to this event type, and scoped to this client.
+    pub fn wants(&self, event_type: &str, client_id: &str) -> bool {
+        self.enabled && self.event == event_type && self.clients.includes(client_id)
+    }
+
+    pub fn view(&self) -> WebhookView {
+        WebhookView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            url: self.url.clone(),
+            event: self.event.clone(),
+            clients: self.clients.clone(),
+            enabled: self.enabled,
+            secret_configured: self.secret_ref.is_some(),
+            disabled_reason: self.disabled_reason.clone(),
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// A webhook as the API returns it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WebhookView {
+    #[schema(value_type = String, example = "wh_01JDX3M5Q8Z0V6K2W9Y4T7R1AB")]
+    pub id: WebhookId,
+    pub name: String,
+    pub url: String,
+    pub event: String,
+    pub clients: ClientScope,
+    pub enabled: bool,
+    pub secret_configured: bool,
+    pub disabled_reason: Option<String>,
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn webhook(clients: ClientScope, enabled: bool) -> Webhook {
+        let at = Timestamp::from_unix_millis(0);
+        Webhook {
+            id: WebhookId::from_trusted("wh_1"),
+            name: "n".into(),
+            url: "https://example.com/".into(),
+            event: "report.publish_status".into(),
+            clients,
+            enabled,
+            secret_ref: None,
+            disabled_reason: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            failing_since: None,
+        }
+    }
+
+    #[test]
+    fn scope_all_serializes_as_the_string_all() {
+        assert_eq!(
+            serde_json::to_value(ClientScope::all()).unwrap(),
+            serde_json::json!("all")
+        );
+        let parsed: ClientScope = serde_json::from_str("\"all\"").unwrap();
+        assert_eq!(parsed, ClientScope::all());
+    }
+
+    #[test]
+    fn an_enabled_all_clients_webhook_wants_every_client_of_its_event() {
+        let hook = webhook(ClientScope::all(), true);
+        assert!(hook.wants("report.publish_status", "acme"));
+        assert!(!hook.wants("assessment.submitted", "acme"));
+    }
+
+    #[test]
+    fn a_scoped_webhook_wants_only_its_clients() {
+        let hook = webhook(ClientScope::Only(vec!["acme".into()]), true);
+        assert!(hook.wants("report.publish_status", "acme"));
+        assert!(!hook.wants("report.publish_status", "globex"));
+    }
+
+    #[test]
+    fn a_disabled_webhook_wants_nothing() {
+        assert!(!webhook(ClientScope::all(), false).wants("report.publish_status", "acme"));
+    }
+
+    #[test]
+    fn view_reports_a_secret_without_revealing_it() {
+        let mut hook = webhook(ClientScope::all(), true);
+        hook.secret_ref = Some("ref".into());
+        let view = serde_json::to_value(hook.view()).unwrap();
+        assert_eq!(view["secret_configured"], true);
+        assert!(view.get("secret_ref").is_none());
+    }
+}
