@@ -65,7 +65,11 @@ mod tests {
         let ids: Vec<_> = ids().collect();
         assert_eq!(
             ids,
-            ["report.publish_status", "assessment.submitted", "engagement.requested"]
+            [
+                "report.publish_status",
+                "assessment.submitted",
+                "engagement.requested"
+            ]
         );
     }
 

@@ -79,7 +79,10 @@ impl Event {
         let Value::Object(mut object) = value else {
             return Err(EventRejection::NotAnObject);
         };
-        if let Some(unknown) = object.keys().find(|key| !EVENT_FIELDS.contains(&key.as_str())) {
+        if let Some(unknown) = object
+            .keys()
+            .find(|key| !EVENT_FIELDS.contains(&key.as_str()))
+        {
             return Err(EventRejection::UnknownField(unknown.clone()));
         }
 
@@ -198,8 +201,10 @@ mod tests {
 
     #[test]
     fn a_full_event_keeps_the_producers_values() {
-        let event = parse(json!({"id": "evt_p1", "type": "assessment.submitted", "client_id": "acme",
-            "occurred_at": "2026-11-27T10:00:00Z", "data": {"k": 1}}))
+        let event = parse(
+            json!({"id": "evt_p1", "type": "assessment.submitted", "client_id": "acme",
+            "occurred_at": "2026-11-27T10:00:00Z", "data": {"k": 1}}),
+        )
         .unwrap();
         assert_eq!(event.id.as_str(), "evt_p1");
         assert_eq!(event.occurred_at.to_string(), "2026-11-27T10:00:00.000Z");
@@ -232,8 +237,8 @@ mod tests {
 
     #[test]
     fn an_unknown_field_is_rejected() {
-        let err =
-            parse(json!({"type": "report.publish_status", "client_id": "a", "extra": 1})).unwrap_err();
+        let err = parse(json!({"type": "report.publish_status", "client_id": "a", "extra": 1}))
+            .unwrap_err();
         assert_eq!(err, EventRejection::UnknownField("extra".into()));
     }
 
@@ -257,8 +262,10 @@ mod tests {
 
     #[test]
     fn the_delivery_body_has_the_design_fields_in_order() {
-        let event = parse(json!({"id": "evt_1", "type": "report.publish_status", "client_id": "acme",
-            "occurred_at": "2026-11-28T12:00:00Z", "data": {"report_id": "r-42"}}))
+        let event = parse(
+            json!({"id": "evt_1", "type": "report.publish_status", "client_id": "acme",
+            "occurred_at": "2026-11-28T12:00:00Z", "data": {"report_id": "r-42"}}),
+        )
         .unwrap();
         let body = event.delivery_body(&WebhookId::from_trusted("wh_1"));
         assert_eq!(

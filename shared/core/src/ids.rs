@@ -40,8 +40,14 @@ macro_rules! string_id {
 }
 
 string_id!(WebhookId, "A webhook's id: `wh_` + ULID.");
-string_id!(EventId, "An event's id: `evt_` + ULID, or the producer's own id.");
-string_id!(DeliveryId, "A delivery's id: `dlv_` + digest of (event id, webhook id).");
+string_id!(
+    EventId,
+    "An event's id: `evt_` + ULID, or the producer's own id."
+);
+string_id!(
+    DeliveryId,
+    "A delivery's id: `dlv_` + digest of (event id, webhook id)."
+);
 
 impl WebhookId {
     pub fn generate() -> Self {

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod catalogue;
+pub mod connection;
 pub mod delivery;
 pub mod event;
 pub mod ids;

@@ -93,8 +93,11 @@ pub trait SecretStore: Send + Sync {
     async fn put(&self, id: &WebhookId, secret: &str, now: Timestamp)
         -> Result<String, StoreError>;
     /// The secrets to sign with at `now`, if any.
-    async fn get(&self, id: &WebhookId, now: Timestamp)
-        -> Result<Option<SigningSecrets>, StoreError>;
+    async fn get(
+        &self,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<Option<SigningSecrets>, StoreError>;
     /// Removes (or schedules the deletion of) a webhook's secret.
     async fn remove(&self, id: &WebhookId) -> Result<(), StoreError>;
 }

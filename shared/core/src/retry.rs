@@ -19,10 +19,18 @@ impl Default for RetrySchedule {
         const MIN: u64 = 60;
         const HOUR: u64 = 3600;
         Self::new(
-            [5, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]
-                .into_iter()
-                .map(Duration::from_secs)
-                .collect(),
+            [
+                5,
+                5 * MIN,
+                30 * MIN,
+                2 * HOUR,
+                5 * HOUR,
+                10 * HOUR,
+                10 * HOUR,
+            ]
+            .into_iter()
+            .map(Duration::from_secs)
+            .collect(),
             0.2,
         )
     }
@@ -94,7 +102,10 @@ mod tests {
         assert_eq!(schedule.attempts(), 8);
         assert_eq!(schedule.scheduled_delay(1), Some(Duration::from_secs(5)));
         assert_eq!(schedule.scheduled_delay(2), Some(Duration::from_secs(300)));
-        assert_eq!(schedule.scheduled_delay(7), Some(Duration::from_secs(36_000)));
+        assert_eq!(
+            schedule.scheduled_delay(7),
+            Some(Duration::from_secs(36_000))
+        );
         assert_eq!(schedule.scheduled_delay(8), None);
     }
 

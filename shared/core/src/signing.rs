@@ -173,8 +173,20 @@ mod tests {
         let signature = &headers[3].1;
         assert!(verify_hmac_hex(&secrets.current, b"{\"a\":1}", hmac_value));
         assert!(!verify_hmac_hex(&secrets.current, b"{\"a\":2}", hmac_value));
-        assert!(verify_standard(&secrets.current, "dlv_1", "1700000000", b"{\"a\":1}", signature));
-        assert!(!verify_standard(&secrets.current, "dlv_1", "1700000001", b"{\"a\":1}", signature));
+        assert!(verify_standard(
+            &secrets.current,
+            "dlv_1",
+            "1700000000",
+            b"{\"a\":1}",
+            signature
+        ));
+        assert!(!verify_standard(
+            &secrets.current,
+            "dlv_1",
+            "1700000001",
+            b"{\"a\":1}",
+            signature
+        ));
     }
 
     #[test]
@@ -186,9 +198,27 @@ mod tests {
         let headers = signature_headers(&secrets, "dlv_1", 5, b"x");
         let signature = &headers[3].1;
         assert_eq!(signature.split(' ').count(), 2);
-        assert!(verify_standard("new-secret-0123456789", "dlv_1", "5", b"x", signature));
-        assert!(verify_standard("old-secret-0123456789", "dlv_1", "5", b"x", signature));
-        assert!(!verify_standard("other-secret-0123456789", "dlv_1", "5", b"x", signature));
+        assert!(verify_standard(
+            "new-secret-0123456789",
+            "dlv_1",
+            "5",
+            b"x",
+            signature
+        ));
+        assert!(verify_standard(
+            "old-secret-0123456789",
+            "dlv_1",
+            "5",
+            b"x",
+            signature
+        ));
+        assert!(!verify_standard(
+            "other-secret-0123456789",
+            "dlv_1",
+            "5",
+            b"x",
+            signature
+        ));
     }
 
     #[test]

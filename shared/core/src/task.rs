@@ -93,7 +93,10 @@ mod tests {
 
     #[test]
     fn messages_carry_the_version_tag() {
-        let message = TaskMessage::from(DeliveryTask::first(event(), WebhookId::from_trusted("wh_1")));
+        let message = TaskMessage::from(DeliveryTask::first(
+            event(),
+            WebhookId::from_trusted("wh_1"),
+        ));
         let json: serde_json::Value = serde_json::from_str(&message.to_json()).unwrap();
         assert_eq!(json["type"], "delivery_v1");
         let parsed: TaskMessage = serde_json::from_value(json).unwrap();

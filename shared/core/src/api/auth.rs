@@ -10,7 +10,11 @@ use axum::response::{IntoResponse, Response};
 use super::problem::ApiError;
 
 /// Middleware: every request must carry `Authorization: Bearer <token>`.
-pub async fn require_bearer(State(token): State<Arc<str>>, request: Request, next: Next) -> Response {
+pub async fn require_bearer(
+    State(token): State<Arc<str>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -18,7 +22,9 @@ pub async fn require_bearer(State(token): State<Arc<str>>, request: Request, nex
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     match presented {
-        Some(presented) if constant_time_eq(presented.as_bytes(), token.as_bytes()) => next.run(request).await,
+        Some(presented) if constant_time_eq(presented.as_bytes(), token.as_bytes()) => {
+            next.run(request).await
+        }
         _ => ApiError::Unauthorized.into_response(),
     }
 }

@@ -45,23 +45,32 @@ pub struct IngestEvent {
     responses((status = 202, description = "Queued for fan-out (local mode only)", body = Accepted),
         (status = 413, description = "Over 256 KiB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a valid event", body = Problem, content_type = "application/problem+json")))]
-pub async fn ingest(State(state): State<ApiState>, RawBody(body): RawBody) -> ApiResult<(StatusCode, Json<Accepted>)> {
+pub async fn ingest(
+    State(state): State<ApiState>,
+    RawBody(body): RawBody,
+) -> ApiResult<(StatusCode, Json<Accepted>)> {
     let Some(sink) = &state.events else {
-        return Err(ApiError::NotFound("POST /events (events go to the SQS events queue here)".to_owned()));
+        return Err(ApiError::NotFound(
+            "POST /events (events go to the SQS events queue here)".to_owned(),
+        ));
     };
-    let event = Event::parse(&body, EventId::generate, state.clock.now()).map_err(|rejection| match rejection {
-        EventRejection::TooLarge { .. } => ApiError::PayloadTooLarge { limit: MAX_EVENT_BYTES },
-        EventRejection::NotJson(_) | EventRejection::NotAnObject => ApiError::BadRequest {
-            detail: rejection.to_string(),
-            errors: vec![FieldError::new("body", rejection.to_string())],
-        },
-        other => {
-            let field = other.field().unwrap_or("body").to_owned();
-            let message = match &other {
-                EventRejection::InvalidField { message, .. } => message.clone(),
-                _ => "unknown field".to_owned(),
-            };
-            ApiError::Validation(vec![FieldError::new(field, message)])
+    let event = Event::parse(&body, EventId::generate, state.clock.now()).map_err(|rejection| {
+        match rejection {
+            EventRejection::TooLarge { .. } => ApiError::PayloadTooLarge {
+                limit: MAX_EVENT_BYTES,
+            },
+            EventRejection::NotJson(_) | EventRejection::NotAnObject => ApiError::BadRequest {
+                detail: rejection.to_string(),
+                errors: vec![FieldError::new("body", rejection.to_string())],
+            },
+            other => {
+                let field = other.field().unwrap_or("body").to_owned();
+                let message = match &other {
+                    EventRejection::InvalidField { message, .. } => message.clone(),
+                    _ => "unknown field".to_owned(),
+                };
+                ApiError::Validation(vec![FieldError::new(field, message)])
+            }
         }
     })?;
     sink.ingest(&event).await?;

@@ -62,7 +62,12 @@ pub async fn list(
     let webhook_id = WebhookId::from_trusted(&id);
     let page = state
         .logs
-        .list(&webhook_id, outcome, params.limit()?, params.cursor()?.as_deref())
+        .list(
+            &webhook_id,
+            outcome,
+            params.limit()?,
+            params.cursor()?.as_deref(),
+        )
         .await?;
     // A deleted webhook's log stays readable; an id that never had either is a 404.
     if page.items.is_empty() && state.webhooks.get(&webhook_id).await?.is_none() {
@@ -74,13 +79,22 @@ pub async fn list(
     }))
 }
 
-async fn attempts_of(state: &ApiState, id: &str, delivery_id: &str) -> ApiResult<Vec<LoggedAttempt>> {
+async fn attempts_of(
+    state: &ApiState,
+    id: &str,
+    delivery_id: &str,
+) -> ApiResult<Vec<LoggedAttempt>> {
     let attempts = state
         .logs
-        .attempts(&WebhookId::from_trusted(id), &DeliveryId::from_trusted(delivery_id))
+        .attempts(
+            &WebhookId::from_trusted(id),
+            &DeliveryId::from_trusted(delivery_id),
+        )
         .await?;
     if attempts.is_empty() {
-        return Err(ApiError::NotFound(format!("delivery {delivery_id} of webhook {id}")));
+        return Err(ApiError::NotFound(format!(
+            "delivery {delivery_id} of webhook {id}"
+        )));
     }
     Ok(attempts)
 }
@@ -113,14 +127,24 @@ pub async fn redeliver(
     let webhook = load(&state, &id).await?;
     let attempts = attempts_of(&state, &id, &delivery_id).await?;
     let Some(last) = attempts.iter().max_by_key(|a| a.record.attempt) else {
-        return Err(ApiError::NotFound(format!("delivery {delivery_id} of webhook {id}")));
+        return Err(ApiError::NotFound(format!(
+            "delivery {delivery_id} of webhook {id}"
+        )));
     };
     if !webhook.enabled {
-        return Err(ApiError::Conflict(format!("webhook {id} is disabled; enable it before redelivering")));
+        return Err(ApiError::Conflict(format!(
+            "webhook {id} is disabled; enable it before redelivering"
+        )));
     }
     if last.record.outcome == Outcome::Retrying {
-        let when = last.record.next_attempt_at.map(|t| t.to_string()).unwrap_or_default();
-        return Err(ApiError::Conflict(format!("delivery {delivery_id} already has a retry scheduled at {when}")));
+        let when = last
+            .record
+            .next_attempt_at
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        return Err(ApiError::Conflict(format!(
+            "delivery {delivery_id} already has a retry scheduled at {when}"
+        )));
     }
     let attempt = last.record.attempt + 1;
     let task = DeliveryTask {
@@ -133,5 +157,11 @@ pub async fn redeliver(
     };
     state.queue.enqueue(&task, Duration::ZERO).await?;
     tracing::info!(webhook_id = %webhook.id, delivery_id = %task.delivery_id, attempt, "redelivery queued");
-    Ok((StatusCode::ACCEPTED, Json(Redelivery { delivery_id: task.delivery_id, attempt })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Redelivery {
+            delivery_id: task.delivery_id,
+            attempt,
+        }),
+    ))
 }

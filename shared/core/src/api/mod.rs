@@ -63,11 +63,16 @@ pub fn router(state: ApiState) -> Router {
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route(
             "/webhooks/{id}",
-            get(webhooks::get).patch(webhooks::update).delete(webhooks::delete),
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
         )
         .route("/webhooks/{id}/logs", get(logs::list))
         .route("/webhooks/{id}/logs/{delivery_id}", get(logs::delivery))
-        .route("/webhooks/{id}/logs/{delivery_id}/redeliver", post(logs::redeliver))
+        .route(
+            "/webhooks/{id}/logs/{delivery_id}/redeliver",
+            post(logs::redeliver),
+        )
         .route("/openapi.json", get(openapi::serve));
     if state.events.is_some() {
         routes = routes.route("/events", post(events::ingest));
@@ -84,7 +89,10 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("route {}", uri.path()))
 }
 
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+async fn method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mut response = ApiError::BadRequest {
         detail: format!("{method} is not allowed on {}", uri.path()),

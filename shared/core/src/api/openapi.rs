@@ -18,9 +18,11 @@ use super::{events, logs, problem, webhooks};
 )]
 struct ApiDoc;
 
-/// The document.
+/// The document, with the connection-test routes merged in.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::connection::ConnectionDoc::openapi());
+    doc
 }
 
 pub(super) async fn serve() -> Json<utoipa::openapi::OpenApi> {

@@ -77,7 +77,15 @@ impl ApiError {
         ApiError::Internal(error.into())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, &'static str, String, Vec<FieldError>) {
+    fn parts(
+        &self,
+    ) -> (
+        StatusCode,
+        &'static str,
+        &'static str,
+        String,
+        Vec<FieldError>,
+    ) {
         match self {
             ApiError::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -146,7 +154,9 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::InvalidCursor => ApiError::bad_query("cursor", "is not a cursor this API returned"),
+            StoreError::InvalidCursor => {
+                ApiError::bad_query("cursor", "is not a cursor this API returned")
+            }
             other => ApiError::internal(other),
         }
     }

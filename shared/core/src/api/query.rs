@@ -30,7 +30,10 @@ impl QueryParams {
     }
 
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn boolean(&self, name: &str) -> ApiResult<Option<bool>> {
@@ -79,18 +82,23 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_opaquely() {
-        let params = QueryParams::parse(Some(&format!("cursor={}", encode_cursor("wh_01"))), &["cursor"]).unwrap();
+        let params = QueryParams::parse(
+            Some(&format!("cursor={}", encode_cursor("wh_01"))),
+            &["cursor"],
+        )
+        .unwrap();
         assert_eq!(params.cursor().unwrap().as_deref(), Some("wh_01"));
         assert_ne!(encode_cursor("wh_01"), "wh_01");
     }
 
     #[test]
     fn bad_values_name_their_parameter() {
-        let bad = |raw: &str| match QueryParams::parse(Some(raw), &["limit", "cursor", "enabled"]).and_then(|p| {
-            p.limit()?;
-            p.cursor()?;
-            p.boolean("enabled")
-        }) {
+        let bad = |raw: &str| match QueryParams::parse(Some(raw), &["limit", "cursor", "enabled"])
+            .and_then(|p| {
+                p.limit()?;
+                p.cursor()?;
+                p.boolean("enabled")
+            }) {
             Err(ApiError::BadRequest { errors, .. }) => errors[0].field.clone(),
             other => panic!("{other:?}"),
         };
@@ -103,6 +111,12 @@ mod tests {
 
     #[test]
     fn absent_limit_defaults() {
-        assert_eq!(QueryParams::parse(None, &["limit"]).unwrap().limit().unwrap(), DEFAULT_LIMIT);
+        assert_eq!(
+            QueryParams::parse(None, &["limit"])
+                .unwrap()
+                .limit()
+                .unwrap(),
+            DEFAULT_LIMIT
+        );
     }
 }

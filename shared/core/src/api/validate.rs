@@ -43,7 +43,10 @@ pub struct WebhookFields {
 }
 
 /// A create body: `name`, `url`, `event`, `clients` required.
-pub fn create(body: &Map<String, Value>, policy: &OutboundPolicy) -> Result<WebhookFields, ApiError> {
+pub fn create(
+    body: &Map<String, Value>,
+    policy: &OutboundPolicy,
+) -> Result<WebhookFields, ApiError> {
     let mut errors = Vec::new();
     let fields = parse(body, policy, &mut errors);
     for (field, given) in [
@@ -58,13 +61,22 @@ pub fn create(body: &Map<String, Value>, policy: &OutboundPolicy) -> Result<Webh
     }
     if matches!(fields.secret, Some(SecretChange::Remove)) {
         // null on create means "no secret".
-        return finish(WebhookFields { secret: None, ..fields }, errors);
+        return finish(
+            WebhookFields {
+                secret: None,
+                ..fields
+            },
+            errors,
+        );
     }
     finish(fields, errors)
 }
 
 /// An update body: any subset; `"secret": null` removes the secret.
-pub fn update(body: &Map<String, Value>, policy: &OutboundPolicy) -> Result<WebhookFields, ApiError> {
+pub fn update(
+    body: &Map<String, Value>,
+    policy: &OutboundPolicy,
+) -> Result<WebhookFields, ApiError> {
     let mut errors = Vec::new();
     let fields = parse(body, policy, &mut errors);
     finish(fields, errors)
@@ -78,7 +90,11 @@ fn finish(fields: WebhookFields, errors: Vec<FieldError>) -> Result<WebhookField
     }
 }
 
-fn parse(body: &Map<String, Value>, policy: &OutboundPolicy, errors: &mut Vec<FieldError>) -> WebhookFields {
+fn parse(
+    body: &Map<String, Value>,
+    policy: &OutboundPolicy,
+    errors: &mut Vec<FieldError>,
+) -> WebhookFields {
     let mut fields = WebhookFields::default();
     for (key, value) in body {
         match key.as_str() {
@@ -135,7 +151,10 @@ fn event(value: &Value) -> Result<String, String> {
     let id = string(value)?;
     if catalogue::find(id).is_none() {
         let known: Vec<_> = catalogue::ids().collect();
-        return Err(format!("unknown event type {id:?}; known types: {}", known.join(", ")));
+        return Err(format!(
+            "unknown event type {id:?}; known types: {}",
+            known.join(", ")
+        ));
     }
     Ok(id.to_owned())
 }
@@ -156,7 +175,11 @@ fn clients(value: &Value) -> Result<ClientScope, String> {
                             ids.push(id.to_owned());
                         }
                     }
-                    _ => return Err(format!("item {index} must be a client id of 1–128 characters")),
+                    _ => {
+                        return Err(format!(
+                            "item {index} must be a client id of 1–128 characters"
+                        ))
+                    }
                 }
             }
             Ok(ClientScope::Only(ids))
@@ -181,7 +204,9 @@ fn secret(value: &Value) -> Result<SecretChange, String> {
 }
 
 fn enabled(value: &Value) -> Result<bool, String> {
-    value.as_bool().ok_or_else(|| "must be true or false".to_owned())
+    value
+        .as_bool()
+        .ok_or_else(|| "must be true or false".to_owned())
 }
 
 #[cfg(test)]
@@ -234,17 +259,33 @@ mod tests {
     fn name_must_be_1_to_128_characters() {
         assert_eq!(single_error_field(with("name", json!(""))), "name");
         assert_eq!(single_error_field(with("name", json!("   "))), "name");
-        assert_eq!(single_error_field(with("name", json!("x".repeat(129)))), "name");
+        assert_eq!(
+            single_error_field(with("name", json!("x".repeat(129)))),
+            "name"
+        );
         assert_eq!(single_error_field(with("name", json!(5))), "name");
-        assert!(create(&object(with("name", json!("é".repeat(128)))), &OutboundPolicy::default()).is_ok());
+        assert!(create(
+            &object(with("name", json!("é".repeat(128)))),
+            &OutboundPolicy::default()
+        )
+        .is_ok());
     }
 
     #[test]
     fn url_must_be_http_or_https_without_credentials_or_private_literals() {
-        assert_eq!(single_error_field(with("url", json!("ftp://example.com/"))), "url");
-        assert_eq!(single_error_field(with("url", json!("https://u:p@example.com/"))), "url");
+        assert_eq!(
+            single_error_field(with("url", json!("ftp://example.com/"))),
+            "url"
+        );
+        assert_eq!(
+            single_error_field(with("url", json!("https://u:p@example.com/"))),
+            "url"
+        );
         assert_eq!(single_error_field(with("url", json!("not a url"))), "url");
-        assert_eq!(single_error_field(with("url", json!("http://169.254.169.254/"))), "url");
+        assert_eq!(
+            single_error_field(with("url", json!("http://169.254.169.254/"))),
+            "url"
+        );
         let long = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS));
         assert_eq!(single_error_field(with("url", json!(long))), "url");
     }
@@ -253,8 +294,15 @@ mod tests {
     fn url_rules_follow_the_deployment_policy() {
         let body = object(with("url", json!("http://127.0.0.1:9000/hook")));
         assert!(create(&body, &OutboundPolicy::local_default()).is_ok());
-        let https_only = OutboundPolicy { require_https: true, ..OutboundPolicy::default() };
-        assert!(create(&object(with("url", json!("http://example.com/"))), &https_only).is_err());
+        let https_only = OutboundPolicy {
+            require_https: true,
+            ..OutboundPolicy::default()
+        };
+        assert!(create(
+            &object(with("url", json!("http://example.com/"))),
+            &https_only
+        )
+        .is_err());
     }
 
     #[test]
@@ -267,24 +315,51 @@ mod tests {
     #[test]
     fn clients_must_be_all_or_a_bounded_list_of_ids() {
         assert_eq!(single_error_field(with("clients", json!([]))), "clients");
-        assert_eq!(single_error_field(with("clients", json!("some"))), "clients");
+        assert_eq!(
+            single_error_field(with("clients", json!("some"))),
+            "clients"
+        );
         assert_eq!(single_error_field(with("clients", json!([""]))), "clients");
-        assert_eq!(single_error_field(with("clients", json!(["x".repeat(129)]))), "clients");
+        assert_eq!(
+            single_error_field(with("clients", json!(["x".repeat(129)]))),
+            "clients"
+        );
         assert_eq!(single_error_field(with("clients", json!([1]))), "clients");
         let too_many: Vec<String> = (0..=MAX_CLIENTS).map(|i| format!("c{i}")).collect();
-        assert_eq!(single_error_field(with("clients", json!(too_many))), "clients");
-        let fields = create(&object(with("clients", json!(["acme", "acme", "globex"]))), &OutboundPolicy::default()).unwrap();
-        assert_eq!(fields.clients, Some(ClientScope::Only(vec!["acme".into(), "globex".into()])));
+        assert_eq!(
+            single_error_field(with("clients", json!(too_many))),
+            "clients"
+        );
+        let fields = create(
+            &object(with("clients", json!(["acme", "acme", "globex"]))),
+            &OutboundPolicy::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            fields.clients,
+            Some(ClientScope::Only(vec!["acme".into(), "globex".into()]))
+        );
     }
 
     #[test]
     fn secret_must_be_16_to_256_characters_or_generate() {
         assert_eq!(single_error_field(with("secret", json!("short"))), "secret");
-        assert_eq!(single_error_field(with("secret", json!("x".repeat(257)))), "secret");
+        assert_eq!(
+            single_error_field(with("secret", json!("x".repeat(257)))),
+            "secret"
+        );
         assert_eq!(single_error_field(with("secret", json!(12))), "secret");
-        let generate = create(&object(with("secret", json!("generate"))), &OutboundPolicy::default()).unwrap();
+        let generate = create(
+            &object(with("secret", json!("generate"))),
+            &OutboundPolicy::default(),
+        )
+        .unwrap();
         assert_eq!(generate.secret, Some(SecretChange::Generate));
-        let set = create(&object(with("secret", json!("x".repeat(16)))), &OutboundPolicy::default()).unwrap();
+        let set = create(
+            &object(with("secret", json!("x".repeat(16)))),
+            &OutboundPolicy::default(),
+        )
+        .unwrap();
         assert_eq!(set.secret, Some(SecretChange::Set("x".repeat(16))));
     }
 

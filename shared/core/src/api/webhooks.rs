@@ -68,7 +68,9 @@ fn etag(version: u64) -> HeaderValue {
 
 fn with_etag(webhook: &Webhook, body: impl Serialize) -> Response {
     let mut response = Json(body).into_response();
-    response.headers_mut().insert(header::ETAG, etag(webhook.version));
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag(webhook.version));
     response
 }
 
@@ -107,10 +109,22 @@ async fn apply_secret(
          headers(("Location" = String, description = "/webhooks/{id}"))),
         (status = 422, description = "A field is invalid", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 256 KiB", body = Problem, content_type = "application/problem+json")))]
-pub async fn create(State(state): State<ApiState>, JsonObject(body): JsonObject) -> ApiResult<Response> {
-    let WebhookFields { name, url, event, clients, secret, enabled } = validate::create(&body, &state.policy)?;
+pub async fn create(
+    State(state): State<ApiState>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Response> {
+    let WebhookFields {
+        name,
+        url,
+        event,
+        clients,
+        secret,
+        enabled,
+    } = validate::create(&body, &state.policy)?;
     let (Some(name), Some(url), Some(event), Some(clients)) = (name, url, event, clients) else {
-        return Err(ApiError::internal("validated create body lacks a required field"));
+        return Err(ApiError::internal(
+            "validated create body lacks a required field",
+        ));
     };
     let now = state.clock.now();
     let id = WebhookId::generate();
@@ -139,7 +153,13 @@ pub async fn create(State(state): State<ApiState>, JsonObject(body): JsonObject)
         return Err(error.into());
     }
     tracing::info!(webhook_id = %id, event = %webhook.event, "webhook created");
-    let mut response = with_etag(&webhook, WebhookWithSecret { webhook: webhook.view(), secret: revealed });
+    let mut response = with_etag(
+        &webhook,
+        WebhookWithSecret {
+            webhook: webhook.view(),
+            secret: revealed,
+        },
+    );
     *response.status_mut() = StatusCode::CREATED;
     if let Ok(location) = HeaderValue::from_str(&format!("/webhooks/{id}")) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -156,12 +176,21 @@ pub async fn create(State(state): State<ApiState>, JsonObject(body): JsonObject)
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
     responses((status = 200, description = "One page, ordered by id", body = WebhookPage),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
-pub async fn list(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> ApiResult<Json<WebhookPage>> {
-    let params = QueryParams::parse(raw.as_deref(), &["event", "client", "enabled", "limit", "cursor"])?;
+pub async fn list(
+    State(state): State<ApiState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<WebhookPage>> {
+    let params = QueryParams::parse(
+        raw.as_deref(),
+        &["event", "client", "enabled", "limit", "cursor"],
+    )?;
     let event = params.text("event").map(str::to_owned);
     if let Some(event) = &event {
         if catalogue::find(event).is_none() {
-            return Err(ApiError::bad_query("event", format!("unknown event type {event:?}")));
+            return Err(ApiError::bad_query(
+                "event",
+                format!("unknown event type {event:?}"),
+            ));
         }
     }
     let filter = WebhookFilter {
@@ -169,7 +198,10 @@ pub async fn list(State(state): State<ApiState>, RawQuery(raw): RawQuery) -> Api
         client: params.text("client").map(str::to_owned),
         enabled: params.boolean("enabled")?,
     };
-    let page = state.webhooks.list(&filter, params.limit()?, params.cursor()?.as_deref()).await?;
+    let page = state
+        .webhooks
+        .list(&filter, params.limit()?, params.cursor()?.as_deref())
+        .await?;
     Ok(Json(WebhookPage {
         items: page.items.iter().map(Webhook::view).collect(),
         next_cursor: page.next_cursor.as_deref().map(encode_cursor),
@@ -191,15 +223,22 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
     };
     let text = value.to_str().unwrap_or("").trim();
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    text.parse::<u64>().map(Some).map_err(|_| ApiError::BadRequest {
-        detail: "If-Match must be a webhook version, e.g. \"3\"".to_owned(),
-        errors: vec![super::problem::FieldError::new("If-Match", "must be a version number")],
-    })
+    text.parse::<u64>()
+        .map(Some)
+        .map_err(|_| ApiError::BadRequest {
+            detail: "If-Match must be a webhook version, e.g. \"3\"".to_owned(),
+            errors: vec![super::problem::FieldError::new(
+                "If-Match",
+                "must be a version number",
+            )],
+        })
 }
 
 fn mismatch(current: u64, expected: u64) -> ApiError {
     ApiError::PreconditionFailed {
-        detail: format!("the webhook is at version {current}; If-Match asked for version {expected}"),
+        detail: format!(
+            "the webhook is at version {current}; If-Match asked for version {expected}"
+        ),
     }
 }
 
@@ -268,14 +307,23 @@ pub async fn update(
         Err(other) => return Err(other.into()),
     }
     tracing::info!(webhook_id = %updated.id, version = updated.version, "webhook updated");
-    Ok(with_etag(&updated, WebhookWithSecret { webhook: updated.view(), secret: revealed }))
+    Ok(with_etag(
+        &updated,
+        WebhookWithSecret {
+            webhook: updated.view(),
+            secret: revealed,
+        },
+    ))
 }
 
 #[utoipa::path(delete, path = "/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path, description = "wh_...")),
     responses((status = 204, description = "Deleted; its secret is scheduled for deletion"),
         (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json")))]
-pub async fn delete(State(state): State<ApiState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let webhook_id = WebhookId::from_trusted(&id);
     let removed = state
         .webhooks

@@ -154,7 +154,10 @@ impl Dispatcher {
         if let Some(not_before) = task.not_before {
             let now = self.ports.clock.now();
             if not_before > now {
-                self.ports.queue.enqueue(task, now.until(not_before)).await?;
+                self.ports
+                    .queue
+                    .enqueue(task, now.until(not_before))
+                    .await?;
                 return Ok(None);
             }
         }
@@ -194,7 +197,14 @@ impl Dispatcher {
                 .disabled_reason
                 .clone()
                 .unwrap_or_else(|| "disabled by an admin".to_owned());
-            let record = self.record(task, now, Outcome::Failed, None, Some(format!("webhook is disabled: {reason}")), None);
+            let record = self.record(
+                task,
+                now,
+                Outcome::Failed,
+                None,
+                Some(format!("webhook is disabled: {reason}")),
+                None,
+            );
             self.ports.logs.record(&record).await?;
             return Ok(Some(Outcome::Failed));
         }
@@ -204,18 +214,39 @@ impl Dispatcher {
         };
         let result = match url::Url::parse(&webhook.url) {
             Ok(url) => {
-                let request = delivery_request(&webhook, url, task, secrets.as_ref(), now, self.settings.timeout);
+                let request = delivery_request(
+                    &webhook,
+                    url,
+                    task,
+                    secrets.as_ref(),
+                    now,
+                    self.settings.timeout,
+                );
                 self.ports.sender.post(request).await
             }
-            Err(error) => Err(SendError::Refused(crate::outbound::Refusal::InvalidUrl(error.to_string()))),
+            Err(error) => Err(SendError::Refused(crate::outbound::Refusal::InvalidUrl(
+                error.to_string(),
+            ))),
         };
         let finished = self.ports.clock.now();
-        let (outcome, error, next_attempt_at) = self.consequences(task, &webhook, &result, finished).await?;
-        let record = self.record(task, finished, outcome, result.as_ref().ok(), error, next_attempt_at);
+        let (outcome, error, next_attempt_at) =
+            self.consequences(task, &webhook, &result, finished).await?;
+        let record = self.record(
+            task,
+            finished,
+            outcome,
+            result.as_ref().ok(),
+            error,
+            next_attempt_at,
+        );
         self.ports.logs.record(&record).await?;
         match outcome {
             Outcome::Succeeded => info!(outcome = outcome.as_str(), "delivered"),
-            _ => warn!(outcome = outcome.as_str(), error = record.record.error.as_deref().unwrap_or(""), "delivery failed"),
+            _ => warn!(
+                outcome = outcome.as_str(),
+                error = record.record.error.as_deref().unwrap_or(""),
+                "delivery failed"
+            ),
         }
         Ok(Some(outcome))
     }
@@ -231,7 +262,10 @@ impl Dispatcher {
         match verdict(result) {
             Verdict::Delivered => {
                 if webhook.failing_since.is_some() {
-                    self.ports.webhooks.set_failing_since(&webhook.id, None).await?;
+                    self.ports
+                        .webhooks
+                        .set_failing_since(&webhook.id, None)
+                        .await?;
                 }
                 Ok((Outcome::Succeeded, None, None))
             }
@@ -245,7 +279,10 @@ impl Dispatcher {
                 let failing_since = match webhook.failing_since {
                     Some(since) => since,
                     None => {
-                        self.ports.webhooks.set_failing_since(&webhook.id, Some(now)).await?;
+                        self.ports
+                            .webhooks
+                            .set_failing_since(&webhook.id, Some(now))
+                            .await?;
                         now
                     }
                 };
@@ -254,7 +291,11 @@ impl Dispatcher {
                     self.disable(webhook, &reason, now).await?;
                     return Ok((Outcome::Disabled, Some(format!("{error}; {reason}")), None));
                 }
-                match self.settings.schedule.next_delay(task.attempt_in_series(), retry_after) {
+                match self
+                    .settings
+                    .schedule
+                    .next_delay(task.attempt_in_series(), retry_after)
+                {
                     Some(delay) => {
                         let at = now.plus(delay);
                         self.ports.queue.enqueue(&task.next(at), delay).await?;
@@ -267,7 +308,12 @@ impl Dispatcher {
     }
 
     /// Disables a webhook with a reason, retrying a few times on a concurrent edit.
-    async fn disable(&self, webhook: &Webhook, reason: &str, now: Timestamp) -> Result<(), StoreError> {
+    async fn disable(
+        &self,
+        webhook: &Webhook,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut current = webhook.clone();
         for _ in 0..3 {
             if !current.enabled {
@@ -278,7 +324,12 @@ impl Dispatcher {
             disabled.disabled_reason = Some(reason.to_owned());
             disabled.version = current.version + 1;
             disabled.updated_at = now;
-            match self.ports.webhooks.replace(&disabled, current.version).await {
+            match self
+                .ports
+                .webhooks
+                .replace(&disabled, current.version)
+                .await
+            {
                 Ok(()) => {
                     warn!(webhook_id = %webhook.id, reason, "webhook disabled");
                     return Ok(());
@@ -313,9 +364,12 @@ impl Dispatcher {
                 attempt: task.attempt,
                 outcome,
                 status_code: response.map(|r| r.status),
-                elapsed_ms: response.map(|r| u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)),
+                elapsed_ms: response
+                    .map(|r| u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)),
                 error,
-                response_excerpt: response.map(|r| r.excerpt.clone()).filter(|e| !e.is_empty()),
+                response_excerpt: response
+                    .map(|r| r.excerpt.clone())
+                    .filter(|e| !e.is_empty()),
                 at,
                 next_attempt_at,
             },

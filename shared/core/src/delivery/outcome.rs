@@ -26,10 +26,9 @@ pub fn verdict(result: &Result<OutboundResponse, SendError>) -> Verdict {
         Ok(response) if response.status == 410 => Verdict::Gone,
         Ok(response) if (300..400).contains(&response.status) => Verdict::Failed {
             error: match &response.location {
-                Some(location) => format!(
-                    "redirect ({}) to {location} not followed",
-                    response.status
-                ),
+                Some(location) => {
+                    format!("redirect ({}) to {location} not followed", response.status)
+                }
                 None => format!("redirect ({}) not followed", response.status),
             },
             retry_after: None,

@@ -31,9 +31,14 @@ pub fn delivery_request(
     ];
     if let Some(secrets) = secrets {
         headers.extend(
-            signature_headers(secrets, task.delivery_id.as_str(), now.unix_seconds(), &body)
-                .into_iter()
-                .map(|(name, value)| (name.to_owned(), value)),
+            signature_headers(
+                secrets,
+                task.delivery_id.as_str(),
+                now.unix_seconds(),
+                &body,
+            )
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value)),
         );
     }
     OutboundRequest {

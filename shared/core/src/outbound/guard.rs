@@ -94,7 +94,7 @@ impl OutboundPolicy {
         }
         match url.host() {
             None => return Err(Refusal::NoHost),
-            Some(Host::Domain(domain)) if domain.is_empty() => return Err(Refusal::NoHost),
+            Some(Host::Domain("")) => return Err(Refusal::NoHost),
             Some(Host::Ipv4(v4)) => self.check_addr(IpAddr::V4(v4))?,
             Some(Host::Ipv6(v6)) => self.check_addr(IpAddr::V6(v6))?,
             Some(Host::Domain(_)) => {}
@@ -203,7 +203,10 @@ mod tests {
             ("http://10.1.2.3/", "private (RFC 1918)"),
             ("http://172.16.0.1/", "private (RFC 1918)"),
             ("http://192.168.1.1/", "private (RFC 1918)"),
-            ("http://169.254.169.254/latest/meta-data", "link-local (cloud metadata lives here)"),
+            (
+                "http://169.254.169.254/latest/meta-data",
+                "link-local (cloud metadata lives here)",
+            ),
             ("http://100.64.0.1/", "carrier-grade NAT (RFC 6598)"),
             ("http://224.0.0.1/", "multicast"),
             ("http://0.0.0.0/", "unspecified (this network)"),
@@ -226,12 +229,18 @@ mod tests {
 
     #[test]
     fn mapped_and_nat64_forms_are_judged_by_their_ipv4_address() {
-        assert_eq!(refused_kind(&strict(), "http://[::ffff:127.0.0.1]/"), Some("loopback"));
+        assert_eq!(
+            refused_kind(&strict(), "http://[::ffff:127.0.0.1]/"),
+            Some("loopback")
+        );
         assert_eq!(
             refused_kind(&strict(), "http://[::ffff:169.254.169.254]/"),
             Some("link-local (cloud metadata lives here)")
         );
-        assert_eq!(refused_kind(&strict(), "http://[64:ff9b::a00:1]/"), Some("private (RFC 1918)"));
+        assert_eq!(
+            refused_kind(&strict(), "http://[64:ff9b::a00:1]/"),
+            Some("private (RFC 1918)")
+        );
         assert!(strict().check_url("http://[64:ff9b::5db8:d822]/").is_ok());
     }
 
@@ -258,7 +267,10 @@ mod tests {
         assert!(policy.check_url("http://127.0.0.1:9000/").is_ok());
         assert!(policy.check_url("http://[::1]:9000/").is_ok());
         assert!(policy.check_url("http://[::ffff:127.0.0.1]/").is_ok());
-        assert_eq!(refused_kind(&policy, "http://10.0.0.1/"), Some("private (RFC 1918)"));
+        assert_eq!(
+            refused_kind(&policy, "http://10.0.0.1/"),
+            Some("private (RFC 1918)")
+        );
     }
 
     #[test]
@@ -271,7 +283,10 @@ mod tests {
             strict().check_url("https://user:pw@example.com/"),
             Err(Refusal::Credentials)
         );
-        assert!(matches!(strict().check_url("not a url"), Err(Refusal::InvalidUrl(_))));
+        assert!(matches!(
+            strict().check_url("not a url"),
+            Err(Refusal::InvalidUrl(_))
+        ));
     }
 
     #[test]
@@ -280,7 +295,10 @@ mod tests {
             require_https: true,
             ..OutboundPolicy::default()
         };
-        assert_eq!(policy.check_url("http://example.com/"), Err(Refusal::HttpsRequired));
+        assert_eq!(
+            policy.check_url("http://example.com/"),
+            Err(Refusal::HttpsRequired)
+        );
         assert!(policy.check_url("https://example.com/").is_ok());
     }
 

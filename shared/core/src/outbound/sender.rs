@@ -145,18 +145,12 @@ async fn send(
 ) -> Result<OutboundResponse, SendError> {
     let timeout = request.timeout;
     let tls = request.url.scheme() == "https";
-    let mut builder = client
-        .post(request.url)
-        .timeout(timeout)
-        .body(request.body);
+    let mut builder = client.post(request.url).timeout(timeout).body(request.body);
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
     let started = Instant::now();
-    let mut response = builder
-        .send()
-        .await
-        .map_err(|e| classify(&e, timeout))?;
+    let mut response = builder.send().await.map_err(|e| classify(&e, timeout))?;
     let header = |name: reqwest::header::HeaderName| {
         response
             .headers()
