@@ -1,1 +1,119 @@
-fn main() {}
+//! `webhooks`: the local all-in-one service (`serve`) and the tools around it —
+//! send an event, watch deliveries arrive, follow a webhook's delivery log.
+
+mod api;
+mod error;
+mod listen;
+mod logs;
+mod output;
+mod send;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::error::CliError;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "webhooks",
+    version,
+    about = "Webhooks service: run it locally, send events, watch deliveries"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole service locally (API, admin console, delivery) on a SQLite file.
+    Serve(ServeArgs),
+    /// Send one event to the local service (POST /events).
+    Send(send::SendArgs),
+    /// Receive deliveries, verify their signatures and print them.
+    Listen(listen::ListenArgs),
+    /// Show a webhook's delivery attempts, oldest first.
+    Logs(logs::LogsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to serve the API and the admin console on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+
+    /// The SQLite database file (created when missing).
+    #[arg(long, value_name = "PATH", default_value = "webhooks.db")]
+    db: PathBuf,
+
+    /// Require `Authorization: Bearer <TOKEN>` on every API call.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "WEBHOOKS_API_TOKEN",
+        hide_env_values = true
+    )]
+    token: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(matches!(cli.command, Command::Serve(_)));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return fail(&CliError::runtime(format!(
+                "cannot start the async runtime: {e}"
+            )))
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
+    }
+}
+
+async fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Serve(args) => {
+            serve::run(serve::ServeOptions {
+                addr: args.addr,
+                db: args.db,
+                token: args.token,
+            })
+            .await
+        }
+        Command::Send(args) => send::run(args).await,
+        Command::Listen(args) => listen::run(args).await,
+        Command::Logs(args) => logs::run(args).await,
+    }
+}
+
+/// Prints `error: ...` on one line (nothing when stdout's reader went away) and
+/// turns the error into the exit code.
+fn fail(error: &CliError) -> ExitCode {
+    if !matches!(error, CliError::StdoutClosed) {
+        eprintln!("error: {}", error.one_line());
+    }
+    ExitCode::from(error.exit_code())
+}
+
+/// Logs go to stderr: `info` for `serve`, warnings only for the other commands;
+/// `RUST_LOG` overrides both.
+fn init_tracing(serving: bool) {
+    let default = if serving { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}

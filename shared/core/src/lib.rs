@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod catalogue;
+pub mod config;
 pub mod connection;
 pub mod delivery;
 pub mod event;

@@ -1,0 +1,201 @@
+//! `webhooks serve`: the whole service in one process on a SQLite file — the HTTP API
+//! (with the connection tests and `POST /events`) and the delivery worker.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::sync::watch;
+use webhooks_core::api::{self, ApiContext, ApiState};
+use webhooks_core::config::{log_retention, OutboundConfig, ProcessEnv};
+use webhooks_core::connection::{self, ConnectionContext, ConnectionState, ProbeSettings};
+use webhooks_core::delivery::DeliverySettings;
+use webhooks_core::outbound::GuardedSender;
+use webhooks_core::time::SystemClock;
+use webhooks_local::{LocalStores, WorkerSettings};
+
+use crate::error::CliError;
+
+/// `webhooks serve` opens loopback to deliveries unless `WEBHOOKS_ALLOW_NETS` says otherwise.
+const LOCAL_ALLOW_NETS: &str = "127.0.0.0/8,::1/128";
+
+#[derive(Debug)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub db: PathBuf,
+    pub token: Option<String>,
+}
+
+pub async fn run(options: ServeOptions) -> Result<(), CliError> {
+    let token = options.token.filter(|t| !t.trim().is_empty());
+    if token.is_none() && !options.addr.ip().is_loopback() {
+        return Err(CliError::InvalidArgument {
+            flag: "--addr",
+            message: format!(
+                "refusing to serve on {} without a token; anyone who can reach it could register webhooks. \
+                 Set --token or WEBHOOKS_API_TOKEN, or bind a loopback address",
+                options.addr
+            ),
+        });
+    }
+    let config = OutboundConfig::from_env(&ProcessEnv, LOCAL_ALLOW_NETS)
+        .map_err(|e| CliError::runtime(e.to_string()))?;
+    let retention = log_retention(&ProcessEnv).map_err(|e| CliError::runtime(e.to_string()))?;
+
+    let clock = Arc::new(SystemClock);
+    let stores = LocalStores::open(&options.db, clock.clone()).map_err(|e| {
+        CliError::runtime(format!(
+            "cannot open the database {}: {e}",
+            options.db.display()
+        ))
+    })?;
+    let sender =
+        GuardedSender::new(config.policy.clone()).map_err(|e| CliError::runtime(e.to_string()))?;
+    let dispatcher = stores.dispatcher(
+        Arc::new(sender.clone()),
+        DeliverySettings {
+            timeout: config.timeout,
+            ..DeliverySettings::default()
+        },
+    );
+    let worker = stores.worker(
+        dispatcher,
+        WorkerSettings {
+            retention,
+            ..WorkerSettings::default()
+        },
+    );
+
+    let app = app(&stores, sender, &config, token.clone());
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|source| CliError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().unwrap_or(options.addr);
+    print_banner(addr, &stores, &config, token.is_some());
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker_task = tokio::spawn(worker.run(stopped(stop_rx.clone())));
+    let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx));
+    let signal = async {
+        shutdown_signal().await;
+        eprintln!(
+            "shutting down: finishing deliveries in flight; pending retries stay in {}",
+            stores.db.path().display()
+        );
+        let _ = stop_tx.send(true);
+    };
+    let (served, ()) = tokio::join!(server, signal);
+    served.map_err(|e| CliError::runtime(format!("the HTTP server failed: {e}")))?;
+    match worker_task.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(CliError::runtime(format!(
+            "the delivery worker failed: {e}"
+        ))),
+        Err(e) => Err(CliError::runtime(format!(
+            "the delivery worker stopped: {e}"
+        ))),
+    }
+}
+
+/// The API, the connection tests and (with a token) the bearer check in front of them.
+fn app(
+    stores: &LocalStores,
+    sender: GuardedSender,
+    config: &OutboundConfig,
+    token: Option<String>,
+) -> Router {
+    let api = api::router(ApiState::new(ApiContext {
+        webhooks: stores.webhooks.clone(),
+        secrets: stores.secrets.clone(),
+        logs: stores.logs.clone(),
+        queue: stores.queue.clone(),
+        events: Some(stores.queue.clone()),
+        clock: stores.clock.clone(),
+        policy: config.policy.clone(),
+    }));
+    let tests = connection::router(ConnectionState::new(ConnectionContext {
+        webhooks: stores.webhooks.clone(),
+        secrets: stores.secrets.clone(),
+        clock: stores.clock.clone(),
+        sender,
+        settings: ProbeSettings {
+            limit: config.timeout,
+            ..ProbeSettings::default()
+        },
+    }));
+    let routes = tests.merge(api);
+    match token {
+        Some(token) => routes.layer(axum::middleware::from_fn_with_state(
+            Arc::<str>::from(token),
+            api::require_bearer,
+        )),
+        None => routes,
+    }
+}
+
+fn print_banner(addr: SocketAddr, stores: &LocalStores, config: &OutboundConfig, with_token: bool) {
+    let db =
+        std::fs::canonicalize(stores.db.path()).unwrap_or_else(|_| stores.db.path().to_path_buf());
+    let nets: Vec<String> = config
+        .policy
+        .allow_nets
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    println!("webhooks serve {}", env!("CARGO_PKG_VERSION"));
+    println!("  API       http://{addr}  (OpenAPI: http://{addr}/openapi.json)");
+    println!("  database  {}", db.display());
+    println!(
+        "  outbound  allowed private networks: {}; https {}",
+        if nets.is_empty() {
+            "none".to_owned()
+        } else {
+            nets.join(", ")
+        },
+        if config.policy.require_https {
+            "required"
+        } else {
+            "not required"
+        }
+    );
+    if with_token {
+        println!("  auth      every API call needs Authorization: Bearer <token>");
+    }
+    println!();
+    println!("Send a first event:");
+    println!("  webhooks send --api http://{addr} --type report.publish_status --client acme --data '{{\"report_id\":\"r-42\",\"status\":\"published\"}}'");
+    println!("Press Ctrl-C to stop; pending deliveries resume at the next start.");
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
