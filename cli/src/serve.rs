@@ -5,15 +5,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Router;
 use tokio::sync::watch;
-use webhooks_core::api::{self, ApiContext, ApiState};
 use webhooks_core::config::{log_retention, OutboundConfig, ProcessEnv};
-use webhooks_core::connection::{self, ConnectionContext, ConnectionState, ProbeSettings};
 use webhooks_core::delivery::DeliverySettings;
 use webhooks_core::outbound::GuardedSender;
 use webhooks_core::time::SystemClock;
-use webhooks_local::{LocalStores, WorkerSettings};
+use webhooks_local::{http_app, LocalStores, WorkerSettings};
 
 use crate::error::CliError;
 
@@ -67,7 +64,7 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
         },
     );
 
-    let app = app(&stores, sender, &config, token.clone());
+    let app = http_app(&stores, sender, &config, token.as_deref());
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|source| CliError::Bind {
@@ -98,42 +95,6 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
         Err(e) => Err(CliError::runtime(format!(
             "the delivery worker stopped: {e}"
         ))),
-    }
-}
-
-/// The API, the connection tests and (with a token) the bearer check in front of them.
-fn app(
-    stores: &LocalStores,
-    sender: GuardedSender,
-    config: &OutboundConfig,
-    token: Option<String>,
-) -> Router {
-    let api = api::router(ApiState::new(ApiContext {
-        webhooks: stores.webhooks.clone(),
-        secrets: stores.secrets.clone(),
-        logs: stores.logs.clone(),
-        queue: stores.queue.clone(),
-        events: Some(stores.queue.clone()),
-        clock: stores.clock.clone(),
-        policy: config.policy.clone(),
-    }));
-    let tests = connection::router(ConnectionState::new(ConnectionContext {
-        webhooks: stores.webhooks.clone(),
-        secrets: stores.secrets.clone(),
-        clock: stores.clock.clone(),
-        sender,
-        settings: ProbeSettings {
-            limit: config.timeout,
-            ..ProbeSettings::default()
-        },
-    }));
-    let routes = tests.merge(api);
-    match token {
-        Some(token) => routes.layer(axum::middleware::from_fn_with_state(
-            Arc::<str>::from(token),
-            api::require_bearer,
-        )),
-        None => routes,
     }
 }
 

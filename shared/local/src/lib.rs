@@ -1,1 +1,96 @@
+//! The embedded local mode: SQLite adapters of the core's ports (webhooks, secrets, a
+//! durable queue with not-before times, the delivery log) and the worker loop that
+//! delivers from that queue. One process owns a database file.
 
+mod app;
+mod db;
+mod logs;
+mod queue;
+mod schema;
+mod secrets;
+mod webhooks;
+mod worker;
+
+#[cfg(test)]
+mod test_support;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use webhooks_core::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
+use webhooks_core::outbound::HttpSender;
+use webhooks_core::ports::StoreError;
+use webhooks_core::time::Clock;
+
+pub use app::http_app;
+pub use db::Db;
+pub use logs::SqliteLogStore;
+pub use queue::{DeadJob, Job, JobKind, SqliteQueue, Work};
+pub use secrets::SqliteSecretStore;
+pub use webhooks::SqliteWebhookStore;
+pub use worker::{Worker, WorkerSettings};
+
+/// Every local adapter, on one database file. The `Arc`s coerce to the core's port
+/// trait objects (`Arc<dyn WebhookStore>`, ...).
+#[derive(Clone)]
+pub struct LocalStores {
+    pub db: Db,
+    pub webhooks: Arc<SqliteWebhookStore>,
+    pub secrets: Arc<SqliteSecretStore>,
+    /// The task queue and the event sink (`POST /events`).
+    pub queue: Arc<SqliteQueue>,
+    /// The delivery log and, locally, the log sink.
+    pub logs: Arc<SqliteLogStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for LocalStores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalStores").field("db", &self.db).finish()
+    }
+}
+
+impl LocalStores {
+    /// Opens (or creates, mode 0600) the database at `path`. Blocking: call at start.
+    pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        let db = Db::open(path)?;
+        Ok(Self {
+            webhooks: Arc::new(SqliteWebhookStore::new(db.clone())),
+            secrets: Arc::new(SqliteSecretStore::new(db.clone())),
+            queue: Arc::new(SqliteQueue::new(db.clone(), clock.clone())),
+            logs: Arc::new(SqliteLogStore::new(db.clone())),
+            db,
+            clock,
+        })
+    }
+
+    /// The ports delivery needs, with attempts logged straight into the log store.
+    pub fn delivery_ports(&self, sender: Arc<dyn HttpSender>) -> DeliveryPorts {
+        DeliveryPorts {
+            webhooks: self.webhooks.clone(),
+            secrets: self.secrets.clone(),
+            queue: self.queue.clone(),
+            logs: self.logs.clone(),
+            sender,
+            clock: self.clock.clone(),
+        }
+    }
+
+    pub fn dispatcher(
+        &self,
+        sender: Arc<dyn HttpSender>,
+        settings: DeliverySettings,
+    ) -> Dispatcher {
+        Dispatcher::new(self.delivery_ports(sender), settings)
+    }
+
+    /// The worker over this database's queue. Run one per process.
+    pub fn worker(&self, dispatcher: Dispatcher, settings: WorkerSettings) -> Worker {
+        Worker::new(
+            SqliteQueue::clone(&self.queue),
+            dispatcher,
+            SqliteLogStore::clone(&self.logs),
+            settings,
+        )
+    }
+}

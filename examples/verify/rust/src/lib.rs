@@ -12,7 +12,7 @@
 //!
 //! In a request handler (`body` is the raw bytes, `header` looks one up as `&str`):
 //!
-//! ```ignore
+//! ```text
 //! let timestamp = header("webhook-timestamp");
 //! let ok = verify_standard(&secret, header("webhook-id"), timestamp, &body, header("webhook-signature"))
 //!     && timestamp_is_fresh(timestamp, now_unix_seconds, TOLERANCE_SECS);

@@ -1,0 +1,194 @@
+//! The delivery log in SQLite, keyed like the DynamoDB table: (webhook id, sort key
+//! `{at}#{delivery_id}#{attempt:04}`), newest first. Locally it is also the log sink:
+//! the worker records attempts straight into it.
+
+use async_trait::async_trait;
+use rusqlite::{params, TransactionBehavior};
+use webhooks_core::ids::{DeliveryId, WebhookId};
+use webhooks_core::log::{LoggedAttempt, Outcome};
+use webhooks_core::ports::{LogSink, LogStore, Page, StoreError};
+use webhooks_core::time::Timestamp;
+
+use crate::db::{millis, Db, OrBackend};
+
+#[derive(Clone, Debug)]
+pub struct SqliteLogStore {
+    db: Db,
+}
+
+impl SqliteLogStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Deletes the attempts logged before `cutoff` (retention); returns how many.
+    pub async fn prune_older_than(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        let cutoff = millis(cutoff);
+        self.db
+            .call(move |conn| {
+                conn.execute("DELETE FROM delivery_logs WHERE at_ms < ?1", [cutoff])
+                    .or_backend()
+            })
+            .await
+    }
+}
+
+/// The stored columns of one attempt.
+struct Row {
+    webhook_id: String,
+    sk: String,
+    delivery_id: String,
+    attempt: u32,
+    outcome: &'static str,
+    at_ms: i64,
+    body: String,
+}
+
+impl Row {
+    fn of(attempt: &LoggedAttempt) -> Result<Row, StoreError> {
+        let record = &attempt.record;
+        Ok(Row {
+            webhook_id: record.webhook_id.as_str().to_owned(),
+            sk: record.sort_key(),
+            delivery_id: record.delivery_id.as_str().to_owned(),
+            attempt: record.attempt,
+            outcome: record.outcome.as_str(),
+            at_ms: millis(record.at),
+            body: serde_json::to_string(attempt).or_backend()?,
+        })
+    }
+}
+
+fn decode(body: &str) -> Result<LoggedAttempt, StoreError> {
+    serde_json::from_str(body).or_backend()
+}
+
+#[async_trait]
+impl LogStore for SqliteLogStore {
+    async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError> {
+        let rows = attempts
+            .iter()
+            .map(Row::of)
+            .collect::<Result<Vec<_>, _>>()?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.db
+            .call(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .or_backend()?;
+                {
+                    // The same attempt appended twice (a redelivered log message)
+                    // replaces itself: the key is the record's identity.
+                    let mut statement = tx
+                        .prepare_cached(
+                            "INSERT OR REPLACE INTO delivery_logs
+                             (webhook_id, sk, delivery_id, attempt, outcome, at_ms, body)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        )
+                        .or_backend()?;
+                    for row in &rows {
+                        statement
+                            .execute(params![
+                                row.webhook_id,
+                                row.sk,
+                                row.delivery_id,
+                                row.attempt,
+                                row.outcome,
+                                row.at_ms,
+                                row.body
+                            ])
+                            .or_backend()?;
+                    }
+                }
+                tx.commit().or_backend()
+            })
+            .await
+    }
+
+    async fn list(
+        &self,
+        webhook: &WebhookId,
+        outcome: Option<Outcome>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<LoggedAttempt>, StoreError> {
+        if limit == 0 {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let webhook = webhook.as_str().to_owned();
+        let outcome = outcome.map(Outcome::as_str);
+        let before = cursor.map(str::to_owned);
+        // One row more than asked tells whether there is a next page.
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+        let mut rows: Vec<(String, String)> = self
+            .db
+            .call(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT sk, body FROM delivery_logs
+                         WHERE webhook_id = ?1
+                           AND (?2 IS NULL OR outcome = ?2)
+                           AND (?3 IS NULL OR sk < ?3)
+                         ORDER BY sk DESC
+                         LIMIT ?4",
+                    )
+                    .or_backend()?;
+                let rows = statement
+                    .query_map(params![webhook, outcome, before, fetch], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .or_backend()?;
+                rows.collect::<Result<Vec<_>, _>>().or_backend()
+            })
+            .await?;
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|(sk, _)| sk.clone())
+        } else {
+            None
+        };
+        let items = rows
+            .iter()
+            .map(|(_, body)| decode(body))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn attempts(
+        &self,
+        webhook: &WebhookId,
+        delivery: &DeliveryId,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        let webhook = webhook.as_str().to_owned();
+        let delivery = delivery.as_str().to_owned();
+        let bodies: Vec<String> = self
+            .db
+            .call(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT body FROM delivery_logs
+                         WHERE webhook_id = ?1 AND delivery_id = ?2
+                         ORDER BY attempt, sk",
+                    )
+                    .or_backend()?;
+                let rows = statement
+                    .query_map(params![webhook, delivery], |row| row.get(0))
+                    .or_backend()?;
+                rows.collect::<Result<Vec<_>, _>>().or_backend()
+            })
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
+    }
+}
+
+#[async_trait]
+impl LogSink for SqliteLogStore {
+    async fn record(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        self.append(std::slice::from_ref(attempt)).await
+    }
+}

@@ -1,0 +1,57 @@
+//! The SQLite schema, as an ordered list of migrations. `PRAGMA user_version` records
+//! how many have been applied; a new table or column is a new entry at the end.
+
+/// Migration `n` (1-based) brings a database from `user_version = n - 1` to `n`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    "
+    CREATE TABLE IF NOT EXISTS webhooks (
+        id       TEXT    PRIMARY KEY NOT NULL,
+        event    TEXT    NOT NULL,
+        enabled  INTEGER NOT NULL,
+        version  INTEGER NOT NULL,
+        body     TEXT    NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS webhooks_by_event ON webhooks (event, id);
+
+    CREATE TABLE IF NOT EXISTS secrets (
+        webhook_id    TEXT    PRIMARY KEY NOT NULL,
+        current       TEXT    NOT NULL,
+        previous      TEXT,
+        rotated_at_ms INTEGER
+    );
+
+    CREATE TABLE IF NOT EXISTS jobs (
+        id              INTEGER PRIMARY KEY,
+        kind            TEXT    NOT NULL,
+        payload         TEXT    NOT NULL,
+        not_before_ms   INTEGER NOT NULL,
+        leased_until_ms INTEGER NOT NULL DEFAULT 0,
+        attempts        INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS jobs_by_due ON jobs (not_before_ms, id);
+
+    CREATE TABLE IF NOT EXISTS dead_jobs (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT    NOT NULL,
+        payload   TEXT    NOT NULL,
+        attempts  INTEGER NOT NULL,
+        reason    TEXT    NOT NULL,
+        buried_at_ms INTEGER NOT NULL
+    );
+
+    CREATE TABLE IF NOT EXISTS delivery_logs (
+        webhook_id  TEXT    NOT NULL,
+        sk          TEXT    NOT NULL,
+        delivery_id TEXT    NOT NULL,
+        attempt     INTEGER NOT NULL,
+        outcome     TEXT    NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        body        TEXT    NOT NULL,
+        PRIMARY KEY (webhook_id, sk)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS delivery_logs_by_delivery
+        ON delivery_logs (webhook_id, delivery_id, attempt);
+    CREATE INDEX IF NOT EXISTS delivery_logs_by_time ON delivery_logs (at_ms);
+    ",
+];

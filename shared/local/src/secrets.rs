@@ -1,0 +1,104 @@
+//! Signing secrets in SQLite: one row per webhook with the current secret and, after a
+//! rotation, the previous one and when it was rotated out. The database file is
+//! private to its owner (see [`crate::db`]).
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use webhooks_core::ids::WebhookId;
+use webhooks_core::ports::{SecretStore, StoreError, ROTATION_GRACE};
+use webhooks_core::signing::SigningSecrets;
+use webhooks_core::time::Timestamp;
+
+use crate::db::{duration_millis, millis, Db, OrBackend};
+
+#[derive(Clone, Debug)]
+pub struct SqliteSecretStore {
+    db: Db,
+}
+
+impl SqliteSecretStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// The reference stored on the webhook (`secret_ref`): never the secret.
+    pub fn reference(id: &WebhookId) -> String {
+        format!("local:secret:{id}")
+    }
+}
+
+#[async_trait]
+impl SecretStore for SqliteSecretStore {
+    async fn put(
+        &self,
+        id: &WebhookId,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let key = id.as_str().to_owned();
+        let secret = secret.to_owned();
+        let now = millis(now);
+        self.db
+            .call(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .or_backend()?;
+                let rotated = tx
+                    .execute(
+                        "UPDATE secrets SET previous = current, current = ?2, rotated_at_ms = ?3
+                         WHERE webhook_id = ?1",
+                        params![key, secret, now],
+                    )
+                    .or_backend()?;
+                if rotated == 0 {
+                    tx.execute(
+                        "INSERT INTO secrets (webhook_id, current) VALUES (?1, ?2)",
+                        params![key, secret],
+                    )
+                    .or_backend()?;
+                }
+                tx.commit().or_backend()
+            })
+            .await?;
+        Ok(Self::reference(id))
+    }
+
+    async fn get(
+        &self,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<Option<SigningSecrets>, StoreError> {
+        let key = id.as_str().to_owned();
+        let stored: Option<(String, Option<String>, Option<i64>)> = self
+            .db
+            .call(move |conn| {
+                conn.query_row(
+                    "SELECT current, previous, rotated_at_ms FROM secrets WHERE webhook_id = ?1",
+                    [&key],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()
+                .or_backend()
+            })
+            .await?;
+        let grace = duration_millis(ROTATION_GRACE);
+        Ok(stored.map(|(current, previous, rotated_at)| {
+            let in_grace = rotated_at.is_some_and(|at| millis(now).saturating_sub(at) < grace);
+            SigningSecrets {
+                current,
+                previous: previous.filter(|_| in_grace),
+            }
+        }))
+    }
+
+    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
+        let key = id.as_str().to_owned();
+        self.db
+            .call(move |conn| {
+                conn.execute("DELETE FROM secrets WHERE webhook_id = ?1", [&key])
+                    .or_backend()
+                    .map(drop)
+            })
+            .await
+    }
+}

@@ -1,0 +1,250 @@
+//! Webhooks in SQLite: the webhook as JSON, plus the columns queries need (id, event,
+//! enabled, version).
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use webhooks_core::ids::WebhookId;
+use webhooks_core::ports::{Page, StoreError, WebhookFilter, WebhookStore};
+use webhooks_core::time::Timestamp;
+use webhooks_core::webhook::Webhook;
+
+use crate::db::{Db, OrBackend};
+
+#[derive(Clone, Debug)]
+pub struct SqliteWebhookStore {
+    db: Db,
+}
+
+impl SqliteWebhookStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+/// The stored columns of one webhook.
+struct Row {
+    id: String,
+    event: String,
+    enabled: bool,
+    version: i64,
+    body: String,
+}
+
+impl Row {
+    fn of(webhook: &Webhook) -> Result<Row, StoreError> {
+        Ok(Row {
+            id: webhook.id.as_str().to_owned(),
+            event: webhook.event.clone(),
+            enabled: webhook.enabled,
+            version: version_column(webhook.version)?,
+            body: serde_json::to_string(webhook).or_backend()?,
+        })
+    }
+}
+
+fn version_column(version: u64) -> Result<i64, StoreError> {
+    i64::try_from(version).or_backend()
+}
+
+fn decode(body: &str) -> Result<Webhook, StoreError> {
+    serde_json::from_str(body).or_backend()
+}
+
+fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(e, _)
+        if e.code == ErrorCode::ConstraintViolation
+            && e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+fn load(conn: &Connection, id: &str) -> Result<Option<Webhook>, StoreError> {
+    let body: Option<String> = conn
+        .query_row("SELECT body FROM webhooks WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })
+        .optional()
+        .or_backend()?;
+    body.as_deref().map(decode).transpose()
+}
+
+#[async_trait]
+impl WebhookStore for SqliteWebhookStore {
+    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        let row = Row::of(webhook)?;
+        self.db
+            .call(move |conn| {
+                match conn.execute(
+                    "INSERT INTO webhooks (id, event, enabled, version, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![row.id, row.event, row.enabled, row.version, row.body],
+                ) {
+                    Ok(_) => Ok(()),
+                    Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict),
+                    Err(error) => Err(StoreError::backend(error)),
+                }
+            })
+            .await
+    }
+
+    async fn get(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
+        let id = id.as_str().to_owned();
+        self.db.call(move |conn| load(conn, &id)).await
+    }
+
+    async fn replace(&self, webhook: &Webhook, expected_version: u64) -> Result<(), StoreError> {
+        let row = Row::of(webhook)?;
+        let expected = version_column(expected_version)?;
+        self.db
+            .call(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .or_backend()?;
+                let changed = tx
+                    .execute(
+                        "UPDATE webhooks SET event = ?2, enabled = ?3, version = ?4, body = ?5
+                         WHERE id = ?1 AND version = ?6",
+                        params![
+                            row.id,
+                            row.event,
+                            row.enabled,
+                            row.version,
+                            row.body,
+                            expected
+                        ],
+                    )
+                    .or_backend()?;
+                if changed == 1 {
+                    return tx.commit().or_backend();
+                }
+                let exists = tx
+                    .query_row(
+                        "SELECT 1 FROM webhooks WHERE id = ?1",
+                        [&row.id],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .or_backend()?
+                    .is_some();
+                Err(if exists {
+                    StoreError::Conflict
+                } else {
+                    StoreError::NotFound
+                })
+            })
+            .await
+    }
+
+    async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
+        let id = id.as_str().to_owned();
+        self.db
+            .call(move |conn| {
+                let body: Option<String> = conn
+                    .query_row(
+                        "DELETE FROM webhooks WHERE id = ?1 RETURNING body",
+                        [&id],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .or_backend()?;
+                body.as_deref().map(decode).transpose()
+            })
+            .await
+    }
+
+    async fn list(
+        &self,
+        filter: &WebhookFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Webhook>, StoreError> {
+        let filter = filter.clone();
+        let after = cursor.map(str::to_owned);
+        self.db
+            .call(move |conn| list_page(conn, &filter, limit, after.as_deref()))
+            .await
+    }
+
+    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
+        let event = event_type.to_owned();
+        self.db
+            .call(move |conn| {
+                let mut statement = conn
+                    .prepare_cached("SELECT body FROM webhooks WHERE event = ?1 ORDER BY id")
+                    .or_backend()?;
+                let bodies = statement
+                    .query_map([&event], |row| row.get::<_, String>(0))
+                    .or_backend()?;
+                bodies.map(|body| decode(&body.or_backend()?)).collect()
+            })
+            .await
+    }
+
+    async fn set_failing_since(
+        &self,
+        id: &WebhookId,
+        failing_since: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let id = id.as_str().to_owned();
+        self.db
+            .call(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .or_backend()?;
+                let mut webhook = load(&tx, &id)?.ok_or(StoreError::NotFound)?;
+                webhook.failing_since = failing_since;
+                let body = serde_json::to_string(&webhook).or_backend()?;
+                tx.execute(
+                    "UPDATE webhooks SET body = ?2 WHERE id = ?1",
+                    params![id, body],
+                )
+                .or_backend()?;
+                tx.commit().or_backend()
+            })
+            .await
+    }
+}
+
+/// One page in id order. `event` and `enabled` are filtered in SQL; the client scope
+/// in Rust, reading on until the page is full (plus one match, to know whether there
+/// is a next page) or the rows run out.
+fn list_page(
+    conn: &Connection,
+    filter: &WebhookFilter,
+    limit: usize,
+    after: Option<&str>,
+) -> Result<Page<Webhook>, StoreError> {
+    if limit == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            next_cursor: None,
+        });
+    }
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT body FROM webhooks
+             WHERE (?1 IS NULL OR event = ?1)
+               AND (?2 IS NULL OR enabled = ?2)
+               AND (?3 IS NULL OR id > ?3)
+             ORDER BY id",
+        )
+        .or_backend()?;
+    let mut rows = statement
+        .query(params![filter.event, filter.enabled, after])
+        .or_backend()?;
+    let mut items = Vec::with_capacity(limit.min(128) + 1);
+    while let Some(row) = rows.next().or_backend()? {
+        let webhook = decode(&row.get::<_, String>(0).or_backend()?)?;
+        if filter.matches(&webhook) {
+            items.push(webhook);
+            if items.len() > limit {
+                break;
+            }
+        }
+    }
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|webhook| webhook.id.as_str().to_owned())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}

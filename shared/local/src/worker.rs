@@ -1,0 +1,270 @@
+//! The local worker loop: claims due jobs from the SQLite queue and runs them through
+//! the core's [`Dispatcher`] with bounded concurrency, retries jobs whose stores
+//! failed, buries jobs it cannot read, and prunes the delivery log.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tracing::{debug, error, info, warn, Instrument};
+use webhooks_core::delivery::Dispatcher;
+use webhooks_core::ports::StoreError;
+use webhooks_core::time::Timestamp;
+
+use crate::db::duration_millis;
+use crate::logs::SqliteLogStore;
+use crate::queue::{Job, SqliteQueue, Work};
+
+/// The first wait after a job failed on a store error; it doubles per failure.
+const FIRST_BACKOFF: Duration = Duration::from_secs(5);
+/// The longest wait after a failed job.
+const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
+/// `run_until_idle` stops after this many claim rounds even if work keeps coming.
+const MAX_IDLE_ROUNDS: usize = 1000;
+
+#[derive(Clone, Debug)]
+pub struct WorkerSettings {
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// Delivery-log records older than this are deleted (`LOG_RETENTION_DAYS`).
+    pub retention: Duration,
+    /// How often the log is pruned (also once at start).
+    pub prune_every: Duration,
+    /// The longest the loop sleeps when idle.
+    pub idle_poll: Duration,
+    /// How long a claimed job stays invisible; a job running longer is claimed again.
+    pub lease: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            retention: Duration::from_secs(30 * 24 * 3600),
+            prune_every: Duration::from_secs(3600),
+            idle_poll: Duration::from_secs(1),
+            lease: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Runs one job; cheap to clone into a task.
+#[derive(Clone)]
+struct JobRunner {
+    queue: SqliteQueue,
+    dispatcher: Dispatcher,
+}
+
+impl JobRunner {
+    async fn run(&self, job: Job) {
+        let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind);
+        self.run_inner(job).instrument(span).await;
+    }
+
+    async fn run_inner(&self, job: Job) {
+        let work = match job.work() {
+            Ok(work) => work,
+            Err(reason) => {
+                match self.queue.bury(job.id, &reason).await {
+                    Ok(()) => warn!(reason = %reason, "unreadable job moved to dead_jobs"),
+                    Err(error) => {
+                        error!(reason = %reason, error = %error, "could not bury an unreadable job");
+                    }
+                }
+                return;
+            }
+        };
+        let result = match &work {
+            Work::Event(event) => self
+                .dispatcher
+                .process_event(event, None)
+                .await
+                .map(|fan_out| {
+                    debug!(event_id = %event.id, matched = fan_out.matched,
+                        attempted = fan_out.attempted, deferred = fan_out.deferred, "event fanned out");
+                }),
+            Work::Delivery(task) => self.dispatcher.run_task(task).await.map(drop),
+        };
+        match result {
+            Ok(()) => {
+                if let Err(error) = self.queue.complete(job.id).await {
+                    warn!(error = %error, "could not remove a finished job; it will run again after its lease");
+                }
+            }
+            Err(failure) => {
+                let retry_in = backoff(job.attempts);
+                warn!(error = %failure, failures = job.attempts + 1,
+                    retry_in_ms = duration_millis(retry_in), "job failed on a store error; retrying later");
+                if let Err(error) = self.queue.release(job.id, retry_in).await {
+                    error!(error = %error, "could not release a failed job; it will run again after its lease");
+                }
+            }
+        }
+    }
+}
+
+/// The wait before a job that failed `failures` times before runs again.
+fn backoff(failures: u32) -> Duration {
+    FIRST_BACKOFF
+        .saturating_mul(2u32.saturating_pow(failures.min(16)))
+        .min(MAX_BACKOFF)
+}
+
+/// The local worker. Build it once per process: at start it takes over every job
+/// leased by a previous run.
+pub struct Worker {
+    runner: JobRunner,
+    logs: SqliteLogStore,
+    settings: WorkerSettings,
+}
+
+impl Worker {
+    pub fn new(
+        queue: SqliteQueue,
+        dispatcher: Dispatcher,
+        logs: SqliteLogStore,
+        settings: WorkerSettings,
+    ) -> Self {
+        Self {
+            runner: JobRunner { queue, dispatcher },
+            logs,
+            settings,
+        }
+    }
+
+    fn concurrency(&self) -> usize {
+        self.settings.concurrency.max(1)
+    }
+
+    /// Runs until `shutdown` resolves, then lets the jobs in flight finish. Fails
+    /// only if the queue cannot be taken over at start; later store errors are
+    /// logged and retried.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), StoreError> {
+        let resumed = self.runner.queue.clear_leases().await?;
+        if resumed > 0 {
+            info!(jobs = resumed, "resuming jobs a previous run had started");
+        }
+        let concurrency = self.concurrency();
+        let mut in_flight: JoinSet<()> = JoinSet::new();
+        let mut next_prune = Instant::now();
+        tokio::pin!(shutdown);
+        info!(concurrency, "worker started");
+        loop {
+            if Instant::now() >= next_prune {
+                self.prune_logged().await;
+                next_prune = Instant::now() + self.settings.prune_every;
+            }
+            let wait = self.claim_into(&mut in_flight, concurrency).await;
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => report_join(joined),
+                () = self.runner.queue.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        info!(
+            in_flight = in_flight.len(),
+            "worker stopping after the jobs in flight"
+        );
+        while let Some(joined) = in_flight.join_next().await {
+            report_join(joined);
+        }
+        info!("worker stopped");
+        Ok(())
+    }
+
+    /// Claims due jobs into the free slots; returns how long to sleep if nothing else
+    /// wakes the loop.
+    async fn claim_into(&self, in_flight: &mut JoinSet<()>, concurrency: usize) -> Duration {
+        let free = concurrency.saturating_sub(in_flight.len());
+        if free == 0 {
+            // A finishing job wakes the loop.
+            return self.settings.idle_poll;
+        }
+        match self.runner.queue.claim_due(free, self.settings.lease).await {
+            Ok(jobs) => {
+                for job in jobs {
+                    let runner = self.runner.clone();
+                    in_flight.spawn(async move { runner.run(job).await });
+                }
+            }
+            Err(error) => {
+                warn!(error = %error, "could not claim jobs; trying again shortly");
+                return self.settings.idle_poll;
+            }
+        }
+        if in_flight.len() >= concurrency {
+            return self.settings.idle_poll;
+        }
+        match self.runner.queue.next_due_at().await {
+            Ok(Some(at)) => self
+                .runner
+                .queue
+                .now()
+                .until(at)
+                .min(self.settings.idle_poll),
+            Ok(None) => self.settings.idle_poll,
+            Err(error) => {
+                warn!(error = %error, "could not read the queue's next due time");
+                self.settings.idle_poll
+            }
+        }
+    }
+
+    /// Runs every job that is due, and those that become due meanwhile (retries
+    /// with no delay), then returns how many ran. Stops after a bounded number of
+    /// rounds. For tests and one-shot use; `run` is the service loop.
+    pub async fn run_until_idle(&self) -> Result<usize, StoreError> {
+        let mut ran = 0;
+        for _ in 0..MAX_IDLE_ROUNDS {
+            let jobs = self
+                .runner
+                .queue
+                .claim_due(self.concurrency(), self.settings.lease)
+                .await?;
+            if jobs.is_empty() {
+                return Ok(ran);
+            }
+            ran += jobs.len();
+            stream::iter(jobs)
+                .for_each_concurrent(self.concurrency(), |job| self.runner.run(job))
+                .await;
+        }
+        warn!(
+            rounds = MAX_IDLE_ROUNDS,
+            "run_until_idle stopped with work still due"
+        );
+        Ok(ran)
+    }
+
+    /// Deletes delivery-log records older than the retention; returns how many.
+    pub async fn prune(&self) -> Result<usize, StoreError> {
+        let now = self.runner.queue.now();
+        let cutoff = Timestamp::from_unix_millis(
+            now.unix_millis()
+                .saturating_sub(duration_millis(self.settings.retention)),
+        );
+        self.logs.prune_older_than(cutoff).await
+    }
+
+    async fn prune_logged(&self) {
+        match self.prune().await {
+            Ok(0) => {}
+            Ok(pruned) => info!(records = pruned, "pruned the delivery log"),
+            Err(error) => warn!(error = %error, "could not prune the delivery log"),
+        }
+    }
+}
+
+fn report_join(joined: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = joined {
+        // The job's lease keeps it from running again until the lease ends.
+        error!(error = %error, "a job panicked");
+    }
+}
+
+#[cfg(test)]
+mod tests;

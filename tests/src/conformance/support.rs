@@ -1,0 +1,124 @@
+//! Builders and assertions the suites share.
+
+use std::future::Future;
+use std::time::Duration;
+
+use webhooks_core::ids::{DeliveryId, EventId, WebhookId};
+use webhooks_core::log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use webhooks_core::ports::{Page, StoreError};
+use webhooks_core::time::Timestamp;
+use webhooks_core::webhook::{ClientScope, Webhook};
+
+/// A listing that needs more pages than this is broken (a cursor that loops).
+const MAX_PAGES: usize = 200;
+
+/// A fixed instant the suites count from.
+pub fn base_time() -> Timestamp {
+    Timestamp::parse("2026-11-28T12:00:00Z").expect("a valid timestamp")
+}
+
+pub fn at(seconds_after_base: u64) -> Timestamp {
+    base_time().plus(Duration::from_secs(seconds_after_base))
+}
+
+/// An event type no other case (or earlier run) uses, so listings by event are
+/// isolated. Stores do not check types against the catalogue.
+pub fn unique_event_type(tag: &str) -> String {
+    format!(
+        "conformance.{tag}.{}",
+        EventId::generate().as_str().to_lowercase()
+    )
+}
+
+/// A new webhook with a fresh id.
+pub fn webhook(event: &str, clients: ClientScope, enabled: bool) -> Webhook {
+    Webhook {
+        id: WebhookId::generate(),
+        name: "conformance".into(),
+        url: "https://receiver.example/hook".into(),
+        event: event.into(),
+        clients,
+        enabled,
+        secret_ref: None,
+        disabled_reason: (!enabled).then(|| "disabled by an admin".to_owned()),
+        version: 1,
+        created_at: base_time(),
+        updated_at: base_time(),
+        failing_since: None,
+    }
+}
+
+pub fn only(clients: &[&str]) -> ClientScope {
+    ClientScope::Only(clients.iter().map(|c| (*c).to_owned()).collect())
+}
+
+/// One logged attempt of `delivery` to `webhook`, with every optional field set
+/// except where the outcome says otherwise.
+pub fn attempt(
+    webhook: &WebhookId,
+    delivery: &DeliveryId,
+    number: u32,
+    outcome: Outcome,
+    at: Timestamp,
+) -> LoggedAttempt {
+    let failed = outcome != Outcome::Succeeded;
+    LoggedAttempt {
+        record: DeliveryLogRecord {
+            delivery_id: delivery.clone(),
+            webhook_id: webhook.clone(),
+            event_id: EventId::from_trusted("evt_conformance"),
+            event: "report.publish_status".into(),
+            client_id: "acme".into(),
+            attempt: number,
+            outcome,
+            status_code: Some(if failed { 503 } else { 200 }),
+            elapsed_ms: Some(42),
+            error: failed.then(|| "receiver answered HTTP 503".to_owned()),
+            response_excerpt: Some("ok, \"quoted\" and ünïcödé".into()),
+            at,
+            next_attempt_at: (outcome == Outcome::Retrying)
+                .then(|| at.plus(Duration::from_secs(5))),
+        },
+        occurred_at: base_time(),
+        data: serde_json::json!({"report_id": "r-42", "nested": {"list": [1, 2, 3]}}),
+    }
+}
+
+/// Follows `next_cursor` from the first page to the last and returns the pages,
+/// asserting that no page exceeds `limit`, that every page but the last is full, and
+/// that a cursor never repeats.
+pub async fn walk_pages<T, F, Fut>(limit: usize, mut fetch: F) -> Vec<Vec<T>>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<Page<T>, StoreError>>,
+{
+    let mut pages = Vec::new();
+    let mut cursors = Vec::new();
+    let mut cursor = None;
+    for _ in 0..MAX_PAGES {
+        let page = fetch(cursor.clone()).await.expect("a page");
+        assert!(
+            page.items.len() <= limit,
+            "a page of {} items exceeds the limit {limit}",
+            page.items.len()
+        );
+        let last = page.next_cursor.is_none();
+        if !last {
+            assert_eq!(
+                page.items.len(),
+                limit,
+                "a page followed by another must be full"
+            );
+        }
+        pages.push(page.items);
+        match page.next_cursor {
+            None => return pages,
+            Some(next) => {
+                assert!(!cursors.contains(&next), "the cursor {next:?} repeated");
+                cursors.push(next.clone());
+                cursor = Some(next);
+            }
+        }
+    }
+    panic!("listing did not end within {MAX_PAGES} pages");
+}
