@@ -8,6 +8,7 @@ mod logs;
 mod output;
 mod send;
 mod serve;
+mod test_connection;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ enum Command {
     Listen(listen::ListenArgs),
     /// Show a webhook's delivery attempts, oldest first.
     Logs(logs::LogsArgs),
+    /// Test a URL (or a saved webhook) the way deliveries reach it; each check on its own line.
+    Test(test_connection::TestArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -94,6 +97,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Send(args) => send::run(args).await,
         Command::Listen(args) => listen::run(args).await,
         Command::Logs(args) => logs::run(args).await,
+        Command::Test(args) => test_connection::run(args).await,
     }
 }
 

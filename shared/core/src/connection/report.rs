@@ -20,6 +20,7 @@ pub enum CheckName {
     AddressAllowed,
     Connects,
     NoRedirect,
+    #[serde(rename = "status_200")]
     Status200,
     RespondsInTime,
     Signature,
@@ -108,5 +109,37 @@ impl ReportBuilder {
             elapsed_ms: self.elapsed_ms,
             checks: self.checks,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_names_serialize_as_the_design_spells_them() {
+        let names: Vec<String> = CheckName::ALL
+            .iter()
+            .map(|name| {
+                serde_json::to_value(name)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "url_valid",
+                "dns_resolves",
+                "address_allowed",
+                "connects",
+                "no_redirect",
+                "status_200",
+                "responds_in_time",
+                "signature"
+            ]
+        );
     }
 }

@@ -1,0 +1,213 @@
+//! The README's walk-through, end to end with the real binary: `serve`, `listen`,
+//! create a webhook over HTTP, `send`, see the verified delivery, `logs`, `test`.
+
+mod common;
+
+use common::{finish, interrupt, listening_url, webhooks, LineReader};
+use serde_json::{json, Value};
+use tokio::process::{Child, ChildStdout};
+
+const SECRET: &str = "my-receiver-secret-123";
+
+/// Starts `webhooks serve` on a free loopback port with a fresh database; returns the
+/// child and the API's base URL read from its banner.
+async fn serve(
+    dir: &tempfile::TempDir,
+    extra: &[&str],
+) -> (Child, String, LineReader<ChildStdout>) {
+    let db = dir.path().join("webhooks.db");
+    let mut args = vec![
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        db.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let mut child = webhooks(&args).spawn().expect("webhooks serve starts");
+    let mut stdout = LineReader::new(child.stdout.take().unwrap());
+    let line = stdout
+        .until(|line| line.trim_start().starts_with("API"))
+        .await;
+    (child, listening_url(&line), stdout)
+}
+
+#[tokio::test]
+async fn the_readme_walk_through_works_with_the_real_binary() {
+    // GIVEN `webhooks serve` and `webhooks listen --secret`
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, api, _server_out) = serve(&dir, &[]).await;
+    let mut listener = webhooks(["listen", "--addr", "127.0.0.1:0", "--secret", SECRET])
+        .spawn()
+        .unwrap();
+    let mut listened = LineReader::new(listener.stdout.take().unwrap());
+    let receiver = listening_url(
+        &listened
+            .until(|l| l.starts_with("listening on http://"))
+            .await,
+    );
+
+    // WHEN a webhook is created with curl's request
+    let created: Value = reqwest::Client::new()
+        .post(format!("{api}/webhooks"))
+        .header("content-type", "application/json")
+        .body(json!({"name": "My receiver", "url": format!("{receiver}/hook"), "event": "report.publish_status",
+            "clients": "all", "secret": SECRET}).to_string())
+        .send().await.unwrap().json().await.unwrap();
+    let webhook_id = created["id"].as_str().expect("a webhook id").to_owned();
+
+    // AND an event is sent with `webhooks send`
+    let sent = finish({
+        let mut c = webhooks([
+            "send",
+            "--api",
+            &api,
+            "--type",
+            "report.publish_status",
+            "--client",
+            "acme",
+            "--data",
+            r#"{"report_id":"r-42","status":"published"}"#,
+        ]);
+        c.stdin(std::process::Stdio::null());
+        c
+    })
+    .await;
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(String::from_utf8_lossy(&sent.stdout).starts_with("queued evt_"));
+
+    // THEN the listener prints the delivery with both signatures verified
+    listened
+        .until(|l| l.contains("X-Authorization-HMAC-256") && l.contains("verified"))
+        .await;
+    listened
+        .until(|l| l.contains("webhook-signature") && l.contains("verified"))
+        .await;
+    listened.until(|l| l.contains("r-42")).await;
+
+    // AND `webhooks logs` shows the attempt succeeded
+    let logs = finish(webhooks(["logs", &webhook_id, "--api", &api])).await;
+    let text = String::from_utf8_lossy(&logs.stdout);
+    assert!(
+        logs.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logs.stderr)
+    );
+    assert!(text.contains("succeeded"), "{text}");
+
+    // AND `webhooks test` reports every check for the saved webhook and the bare URL
+    let tested = finish(webhooks(["test", &webhook_id, "--api", &api])).await;
+    let report = String::from_utf8_lossy(&tested.stdout);
+    assert!(
+        tested.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&tested.stderr)
+    );
+    for check in [
+        "url_valid",
+        "dns_resolves",
+        "address_allowed",
+        "connects",
+        "no_redirect",
+        "status_200",
+        "responds_in_time",
+        "signature",
+    ] {
+        assert!(report.contains(check), "{check} missing from {report}");
+    }
+    let blocked = finish(webhooks([
+        "test",
+        "http://169.254.169.254/latest/meta-data/",
+        "--api",
+        &api,
+    ]))
+    .await;
+    assert_eq!(blocked.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&blocked.stdout).contains("✘ address_allowed"));
+    let stderr = String::from_utf8_lossy(&blocked.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("error: connection test failed: address_allowed"));
+
+    // AND both stop cleanly on Ctrl-C
+    assert!(interrupt(&mut server).await.success());
+    interrupt(&mut listener).await;
+}
+
+#[tokio::test]
+async fn serve_refuses_a_public_address_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let refused = finish(webhooks([
+        "serve",
+        "--addr",
+        "0.0.0.0:0",
+        "--db",
+        db.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("without a token"));
+}
+
+#[tokio::test]
+async fn serve_with_a_token_refuses_calls_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, api, _out) = serve(&dir, &["--token", "t0ken-for-tests"]).await;
+    let anonymous = reqwest::get(format!("{api}/webhooks")).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let sent = finish(webhooks([
+        "send",
+        "--api",
+        &api,
+        "--type",
+        "report.publish_status",
+        "--client",
+        "acme",
+    ]))
+    .await;
+    assert_eq!(sent.status.code(), Some(1));
+    let with_token = finish({
+        let mut c = webhooks([
+            "send",
+            "--api",
+            &api,
+            "--type",
+            "report.publish_status",
+            "--client",
+            "acme",
+        ]);
+        c.env("WEBHOOKS_API_TOKEN", "t0ken-for-tests");
+        c
+    })
+    .await;
+    assert!(
+        with_token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with_token.stderr)
+    );
+    interrupt(&mut server).await;
+}
+
+#[tokio::test]
+async fn a_bad_configuration_variable_fails_start_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut command = webhooks([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    command.env("DELIVERY_TIMEOUT_MS", "soon");
+    let failed = finish(command).await;
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.starts_with("error: DELIVERY_TIMEOUT_MS"), "{stderr}");
+}
