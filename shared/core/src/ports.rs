@@ -141,3 +141,9 @@ pub trait LogStore: Send + Sync {
 pub trait EventSink: Send + Sync {
     async fn ingest(&self, event: &Event) -> Result<(), StoreError>;
 }
+
+/// Where refused queue bodies go (the events DLQ), with the reason attached.
+#[async_trait]
+pub trait DeadLetters: Send + Sync {
+    async fn reject(&self, body: &str, reason: &str) -> Result<(), StoreError>;
+}
