@@ -10,6 +10,8 @@ pub mod delivery;
 pub mod event;
 pub mod ids;
 pub mod log;
+pub mod log_writer;
+pub mod metrics;
 pub mod outbound;
 pub mod ports;
 pub mod retry;

@@ -147,3 +147,12 @@ pub trait EventSink: Send + Sync {
 pub trait DeadLetters: Send + Sync {
     async fn reject(&self, body: &str, reason: &str) -> Result<(), StoreError>;
 }
+
+/// One message a queue handed to a function.
+#[derive(Clone, Debug)]
+pub struct QueueRecord {
+    pub message_id: String,
+    pub body: String,
+    /// When the queue first received it (stands in for a missing `occurred_at`).
+    pub received_at: Timestamp,
+}

@@ -1,6 +1,7 @@
 //! Fan-out and delivery: the use case behind the delivery function and the local
 //! worker.
 
+pub mod batch;
 mod outcome;
 mod request;
 
@@ -15,6 +16,7 @@ pub use request::delivery_request;
 
 use crate::event::Event;
 use crate::log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use crate::metrics::DeliveryObserver;
 use crate::outbound::{HttpSender, OutboundResponse, SendError};
 use crate::ports::{LogSink, SecretStore, StoreError, TaskQueue, WebhookStore};
 use crate::retry::RetrySchedule;
@@ -72,11 +74,30 @@ pub struct FanOut {
 pub struct Dispatcher {
     ports: DeliveryPorts,
     settings: DeliverySettings,
+    observer: Option<Arc<dyn DeliveryObserver>>,
 }
 
 impl Dispatcher {
     pub fn new(ports: DeliveryPorts, settings: DeliverySettings) -> Self {
-        Self { ports, settings }
+        Self {
+            ports,
+            settings,
+            observer: None,
+        }
+    }
+
+    /// Reports every attempt to `observer` too (the delivery function's metrics).
+    pub fn with_observer(mut self, observer: Arc<dyn DeliveryObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Logs an attempt and tells the observer.
+    async fn report(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        if let Some(observer) = &self.observer {
+            observer.attempted(&attempt.record);
+        }
+        self.ports.logs.record(attempt).await
     }
 
     pub fn settings(&self) -> &DeliverySettings {
@@ -205,7 +226,7 @@ impl Dispatcher {
                 Some(format!("webhook is disabled: {reason}")),
                 None,
             );
-            self.ports.logs.record(&record).await?;
+            self.report(&record).await?;
             return Ok(Some(Outcome::Failed));
         }
         let secrets = match webhook.secret_ref {
@@ -239,7 +260,7 @@ impl Dispatcher {
             error,
             next_attempt_at,
         );
-        self.ports.logs.record(&record).await?;
+        self.report(&record).await?;
         match outcome {
             Outcome::Succeeded => info!(outcome = outcome.as_str(), "delivered"),
             _ => warn!(

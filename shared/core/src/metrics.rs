@@ -1,0 +1,142 @@
+//! Delivery metrics as CloudWatch Embedded Metric Format (EMF) lines: deliveries by
+//! outcome and delivery latency. The delivery function collects them per batch and
+//! prints them to stdout, where the Lambda log agent turns them into metrics.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+
+use crate::log::{DeliveryLogRecord, Outcome};
+use crate::time::Timestamp;
+
+/// Told about every attempt the dispatcher makes.
+pub trait DeliveryObserver: Send + Sync {
+    fn attempted(&self, record: &DeliveryLogRecord);
+}
+
+/// EMF allows at most 100 values per metric in one line.
+const MAX_VALUES: usize = 100;
+
+/// Collects one batch's attempts; `flush` renders and forgets them.
+#[derive(Default)]
+pub struct EmfMetrics {
+    namespace: String,
+    by_outcome: Mutex<BTreeMap<&'static str, Vec<u64>>>,
+}
+
+impl EmfMetrics {
+    pub fn new(namespace: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            by_outcome: Mutex::default(),
+        }
+    }
+
+    /// The EMF lines of everything observed since the last flush.
+    pub fn flush(&self, now: Timestamp) -> Vec<String> {
+        let taken = std::mem::take(&mut *self.by_outcome.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut lines = Vec::new();
+        for (outcome, latencies) in taken {
+            for chunk in latencies.chunks(MAX_VALUES) {
+                lines.push(self.line(now, outcome, chunk).to_string());
+            }
+        }
+        lines
+    }
+
+    fn line(&self, now: Timestamp, outcome: &str, latencies: &[u64]) -> Value {
+        json!({
+            "_aws": {
+                "Timestamp": now.unix_millis(),
+                "CloudWatchMetrics": [{
+                    "Namespace": self.namespace,
+                    "Dimensions": [["Outcome"]],
+                    "Metrics": [
+                        {"Name": "Deliveries", "Unit": "Count"},
+                        {"Name": "DeliveryLatency", "Unit": "Milliseconds"}
+                    ]
+                }]
+            },
+            "Outcome": outcome,
+            "Deliveries": latencies.len(),
+            "DeliveryLatency": latencies,
+        })
+    }
+}
+
+impl DeliveryObserver for EmfMetrics {
+    fn attempted(&self, record: &DeliveryLogRecord) {
+        let outcome: &'static str = Outcome::as_str(record.outcome);
+        self.by_outcome
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(outcome)
+            .or_default()
+            .push(record.elapsed_ms.unwrap_or(0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{DeliveryId, EventId, WebhookId};
+
+    fn record(outcome: Outcome, elapsed_ms: u64) -> DeliveryLogRecord {
+        DeliveryLogRecord {
+            delivery_id: DeliveryId::from_trusted("dlv_1"),
+            webhook_id: WebhookId::from_trusted("wh_1"),
+            event_id: EventId::from_trusted("evt_1"),
+            event: "report.publish_status".into(),
+            client_id: "acme".into(),
+            attempt: 1,
+            outcome,
+            status_code: Some(200),
+            elapsed_ms: Some(elapsed_ms),
+            error: None,
+            response_excerpt: None,
+            at: Timestamp::from_unix_millis(0),
+            next_attempt_at: None,
+        }
+    }
+
+    #[test]
+    fn one_line_per_outcome_with_counts_and_latencies() {
+        let metrics = EmfMetrics::new("Webhooks");
+        metrics.attempted(&record(Outcome::Succeeded, 12));
+        metrics.attempted(&record(Outcome::Succeeded, 30));
+        metrics.attempted(&record(Outcome::Retrying, 5000));
+        let lines = metrics.flush(Timestamp::from_unix_millis(1_000));
+        assert_eq!(lines.len(), 2);
+        let retrying: Value = serde_json::from_str(&lines[0]).unwrap();
+        let succeeded: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(succeeded["Outcome"], "succeeded");
+        assert_eq!(succeeded["Deliveries"], 2);
+        assert_eq!(succeeded["DeliveryLatency"], json!([12, 30]));
+        assert_eq!(retrying["Deliveries"], 1);
+        assert_eq!(
+            succeeded["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "Webhooks"
+        );
+        assert_eq!(succeeded["_aws"]["Timestamp"], 1000);
+        assert!(metrics.flush(Timestamp::from_unix_millis(2_000)).is_empty());
+    }
+
+    #[test]
+    fn more_than_100_values_split_into_lines() {
+        let metrics = EmfMetrics::new("Webhooks");
+        for i in 0..250 {
+            metrics.attempted(&record(Outcome::Succeeded, i));
+        }
+        let lines = metrics.flush(Timestamp::from_unix_millis(0));
+        let counts: Vec<u64> = lines
+            .iter()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["Deliveries"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(counts, [100, 100, 50]);
+    }
+}
