@@ -3,16 +3,18 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use serde_json::json;
 use url::{Host, Url};
 
 use super::report::{CheckName, ConnectionReport, ReportBuilder};
 use crate::catalogue::{self, TEST_EVENT_TYPE};
-use crate::ids::{EventId, WebhookId};
+use crate::delivery::delivery_request;
+use crate::event::Event;
+use crate::ids::{DeliveryId, EventId, WebhookId};
 use crate::outbound::sender::{describe_duration, resolve};
 use crate::outbound::{GuardedSender, OutboundRequest, Refusal, SendError};
-use crate::signing::{signature_headers, SigningSecrets, HMAC_HEADER};
+use crate::signing::{SigningSecrets, HMAC_HEADER};
+use crate::task::DeliveryTask;
 use crate::time::Timestamp;
 
 /// The thresholds of `responds_in_time`.
@@ -251,39 +253,22 @@ fn test_request(
         .and_then(catalogue::find)
         .map(|event_type| (event_type.sample)())
         .unwrap_or_else(|| json!({}));
-    let event_id = EventId::generate();
-    let delivery_id = format!("dlv_test_{}", ulid::Ulid::new());
-    let webhook_id = target
-        .webhook_id
-        .map(|id| id.to_string())
-        .unwrap_or_else(|| "wh_unsaved".to_owned());
-    let body = serde_json::to_vec(&json!({
-        "id": event_id,
-        "type": TEST_EVENT_TYPE,
-        "client_id": "test",
-        "occurred_at": now,
-        "webhook_id": webhook_id,
-        "data": sample,
-    }))
-    .unwrap_or_default();
-    let mut headers = vec![
-        ("Content-Type".to_owned(), "application/json".to_owned()),
-        ("X-Webhook-Id".to_owned(), webhook_id),
-        ("X-Webhook-Event".to_owned(), TEST_EVENT_TYPE.to_owned()),
-        ("X-Delivery-Id".to_owned(), delivery_id.clone()),
-        ("X-Delivery-Attempt".to_owned(), "1".to_owned()),
-    ];
-    if let Some(secrets) = &target.secrets {
-        headers.extend(
-            signature_headers(secrets, &delivery_id, now.unix_seconds(), &body)
-                .into_iter()
-                .map(|(name, value)| (name.to_owned(), value)),
-        );
-    }
-    OutboundRequest {
-        url: url.clone(),
-        headers,
-        body: Bytes::from(body),
-        timeout,
-    }
+    let task = DeliveryTask {
+        delivery_id: DeliveryId::from_trusted(format!("dlv_test_{}", ulid::Ulid::new())),
+        webhook_id: target
+            .webhook_id
+            .cloned()
+            .unwrap_or_else(|| WebhookId::from_trusted("wh_unsaved")),
+        event: Event {
+            id: EventId::generate(),
+            event_type: TEST_EVENT_TYPE.to_owned(),
+            client_id: "test".to_owned(),
+            occurred_at: now,
+            data: sample,
+        },
+        attempt: 1,
+        series_start: 1,
+        not_before: None,
+    };
+    delivery_request(url.clone(), &task, target.secrets.as_ref(), now, timeout)
 }

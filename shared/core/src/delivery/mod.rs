@@ -235,14 +235,8 @@ impl Dispatcher {
         };
         let result = match url::Url::parse(&webhook.url) {
             Ok(url) => {
-                let request = delivery_request(
-                    &webhook,
-                    url,
-                    task,
-                    secrets.as_ref(),
-                    now,
-                    self.settings.timeout,
-                );
+                let request =
+                    delivery_request(url, task, secrets.as_ref(), now, self.settings.timeout);
                 self.ports.sender.post(request).await
             }
             Err(error) => Err(SendError::Refused(crate::outbound::Refusal::InvalidUrl(

@@ -9,22 +9,20 @@ use crate::outbound::OutboundRequest;
 use crate::signing::{signature_headers, SigningSecrets};
 use crate::task::DeliveryTask;
 use crate::time::Timestamp;
-use crate::webhook::Webhook;
 
 /// The request for one attempt: body as the design fixes it, every header, and both
 /// signatures when the webhook has a secret.
 pub fn delivery_request(
-    webhook: &Webhook,
     url: Url,
     task: &DeliveryTask,
     secrets: Option<&SigningSecrets>,
     now: Timestamp,
     timeout: Duration,
 ) -> OutboundRequest {
-    let body = task.event.delivery_body(&webhook.id);
+    let body = task.event.delivery_body(&task.webhook_id);
     let mut headers = vec![
         ("Content-Type".to_owned(), "application/json".to_owned()),
-        ("X-Webhook-Id".to_owned(), webhook.id.to_string()),
+        ("X-Webhook-Id".to_owned(), task.webhook_id.to_string()),
         ("X-Webhook-Event".to_owned(), task.event.event_type.clone()),
         ("X-Delivery-Id".to_owned(), task.delivery_id.to_string()),
         ("X-Delivery-Attempt".to_owned(), task.attempt.to_string()),
