@@ -145,7 +145,7 @@ mod tests {
         let text = render(&report);
         assert!(text.starts_with("Testing https://x.example/\n"));
         assert!(text.contains("✔ url_valid"));
-        assert!(text.contains("✘ status_200         201 Created; expected 200 OK"));
+        assert!(text.contains("✘ status_200        201 Created; expected 200 OK"));
         assert!(text.contains("! responds_in_time"));
         assert!(text.contains("– signature"));
         assert!(text.ends_with("FAILED (HTTP 201, 12 ms)\n"));
