@@ -5,7 +5,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DB ?= webhooks.db
 
-.PHONY: run build test lint unit examples clean
+.PHONY: run build test lint unit examples console clean
 
 ## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
@@ -14,8 +14,9 @@ run: build
 build:
 	$(CARGO) build --release --locked -p webhooks-cli
 
-## Every test: formatting, lints, unit, conformance, integration, receiver snippets.
-test: lint examples unit
+## Every test: formatting, lints, receiver snippets, the console in a browser, then
+## unit, conformance and integration tests.
+test: lint examples console unit
 
 lint:
 	$(CARGO) fmt --all --check
@@ -27,6 +28,10 @@ unit:
 ## The README's signature-verification snippets (Python and Node) against fixed vectors.
 examples:
 	bash examples/verify/check.sh
+
+## The admin console's browser tests (installs Debian's chromium and playwright-core if missing).
+console:
+	bash console/test.sh
 
 clean:
 	$(CARGO) clean

@@ -2,6 +2,7 @@
 //! send an event, watch deliveries arrive, follow a webhook's delivery log.
 
 mod api;
+mod console;
 mod error;
 mod listen;
 mod logs;

@@ -64,7 +64,7 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
         },
     );
 
-    let app = http_app(&stores, sender, &config, token.as_deref());
+    let app = crate::console::router().merge(http_app(&stores, sender, &config, token.as_deref()));
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|source| CliError::Bind {
@@ -108,6 +108,7 @@ fn print_banner(addr: SocketAddr, stores: &LocalStores, config: &OutboundConfig,
         .map(ToString::to_string)
         .collect();
     println!("webhooks serve {}", env!("CARGO_PKG_VERSION"));
+    println!("  console   http://{addr}/");
     println!("  API       http://{addr}  (OpenAPI: http://{addr}/openapi.json)");
     println!("  database  {}", db.display());
     println!(

@@ -1,0 +1,192 @@
+// The delivery log of one webhook: newest first, filtered by outcome, one delivery's
+// attempts in a dialog, and Redeliver.
+
+import { api, apiBase } from "./api.js";
+import { formatElapsed, h, replace, timeElement } from "./dom.js";
+import { openDialog, status } from "./ui.js";
+
+const OUTCOMES = ["succeeded", "retrying", "exhausted", "failed", "rejected", "disabled"];
+const PAGE_SIZE = 50;
+const REDELIVERY_WAIT_MS = 15000;
+
+function outcomeBadge(outcome) {
+  return h("span", { class: `badge outcome outcome-${outcome}`, text: outcome });
+}
+
+function attemptCard(attempt) {
+  return h("li", { class: "attempt", dataset: { attempt: String(attempt.attempt), outcome: attempt.outcome } },
+    h("div", { class: "attempt-head" },
+      h("span", { class: "attempt-number", text: `Attempt ${attempt.attempt}` }),
+      outcomeBadge(attempt.outcome),
+      h("span", { class: "muted", text: attempt.status_code ? `HTTP ${attempt.status_code}` : "no response" }),
+      h("span", { class: "muted", text: formatElapsed(attempt.elapsed_ms) }),
+      h("span", { class: "attempt-time muted" }, timeElement(attempt.at))),
+    attempt.error ? h("p", { class: "attempt-error", text: attempt.error }) : null,
+    attempt.next_attempt_at ? h("p", { class: "muted" }, "Next attempt at ", timeElement(attempt.next_attempt_at)) : null,
+    attempt.response_excerpt
+      ? h("details", { class: "excerpt" }, h("summary", { text: "Response body" }), h("pre", { class: "mono", text: attempt.response_excerpt }))
+      : null);
+}
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+/** Every attempt of one delivery, with Redeliver. `onChange` refreshes the log behind. */
+async function deliveryDialog(webhookId, deliveryId, returnFocus, onChange) {
+  const attemptsList = h("ol", { class: "attempts", "aria-label": "Attempts" });
+  const facts = h("dl", { class: "facts" });
+  const message = h("p", { class: "form-error", role: "alert", hidden: true });
+  const progress = h("p", { class: "muted", "aria-live": "polite" });
+  const redeliver = h("button", { type: "button", class: "btn btn-primary", text: "Redeliver" });
+  const close = h("button", { type: "button", class: "btn", text: "Close" });
+  const dialog = openDialog({
+    title: `Delivery ${deliveryId}`,
+    body: [facts, message, progress, h("h3", { class: "section-title", text: "Attempts" }), attemptsList],
+    footer: [close, redeliver],
+    initialFocus: close,
+    returnFocus,
+    wide: true,
+  });
+  close.addEventListener("click", () => dialog.close());
+
+  let attempts = [];
+  function render(delivery) {
+    attempts = delivery.attempts;
+    const first = attempts[0] ?? {};
+    replace(facts,
+      h("div", {}, h("dt", { text: "Event" }), h("dd", { class: "mono", text: first.event ?? "" })),
+      h("div", {}, h("dt", { text: "Event id" }), h("dd", { class: "mono", text: first.event_id ?? "" })),
+      h("div", {}, h("dt", { text: "Client" }), h("dd", { class: "mono", text: first.client_id ?? "" })),
+      h("div", {}, h("dt", { text: "Delivery id" }), h("dd", { class: "mono", text: delivery.delivery_id })));
+    replace(attemptsList, attempts.map(attemptCard));
+  }
+
+  try {
+    render(await api.delivery(webhookId, deliveryId));
+  } catch (error) {
+    message.textContent = error.detail;
+    message.hidden = false;
+    redeliver.disabled = true;
+    return;
+  }
+
+  redeliver.addEventListener("click", async () => {
+    message.hidden = true;
+    redeliver.disabled = true;
+    try {
+      const queued = await api.redeliver(webhookId, deliveryId);
+      progress.textContent = `Redelivery queued as attempt ${queued.attempt}; waiting for its result…`;
+      status.success(`Redelivery of ${deliveryId} queued as attempt ${queued.attempt}.`);
+      const deadline = Date.now() + REDELIVERY_WAIT_MS;
+      let arrived = false;
+      while (!arrived && Date.now() < deadline && dialog.element.open) {
+        await sleep(400);
+        const delivery = await api.delivery(webhookId, deliveryId);
+        arrived = delivery.attempts.some((a) => a.attempt >= queued.attempt);
+        if (arrived) render(delivery);
+      }
+      progress.textContent = arrived
+        ? `Attempt ${queued.attempt}: ${attempts.find((a) => a.attempt === queued.attempt)?.outcome ?? "recorded"}.`
+        : `Attempt ${queued.attempt} is queued; it appears here once it has run.`;
+      onChange();
+    } catch (error) {
+      progress.textContent = "";
+      message.textContent = error.detail;
+      message.hidden = false;
+      status.error(error);
+    } finally {
+      redeliver.disabled = false;
+    }
+  });
+}
+
+export async function renderLogs(main, { id }) {
+  let cursor = null;
+  let outcome = "";
+  const title = h("h1", { tabindex: "-1", text: "Delivery log" });
+  const meta = h("p", { class: "page-meta" }, h("span", { class: "mono", text: id }));
+  const filter = h("select", { id: "filter-outcome", class: "select" },
+    h("option", { value: "", text: "All outcomes" }),
+    OUTCOMES.map((o) => h("option", { value: o, text: o })));
+  const refresh = h("button", { type: "button", class: "btn", text: "Refresh" });
+  const tbody = h("tbody");
+  const table = h("table", { class: "table logs-table" },
+    h("caption", { class: "visually-hidden", text: "Delivery attempts, newest first" }),
+    h("thead", {}, h("tr", {},
+      ["When", "Delivery", "Event", "Client", "Attempt", "Outcome", "HTTP", "Duration"].map((label) => h("th", { scope: "col", text: label })))),
+    tbody);
+  const more = h("button", { type: "button", class: "btn", text: "Load more", hidden: true });
+  const content = h("div", { class: "card", "aria-busy": "true" }, h("p", { class: "empty loading", text: "Loading the delivery log…" }));
+  let webhook = null;
+
+  replace(main,
+    h("div", { class: "page-header" },
+      h("div", {}, h("a", { class: "back-link", href: "#/webhooks", text: "← Webhooks" }), title, meta)),
+    h("div", { class: "toolbar" },
+      h("div", { class: "toolbar-field" }, h("label", { for: "filter-outcome", class: "label", text: "Outcome" }), filter),
+      h("div", { class: "toolbar-spacer" }),
+      refresh),
+    content);
+
+  api.getWebhook(id).then((found) => {
+    webhook = found;
+    title.textContent = `Delivery log: ${found.name}`;
+    document.title = `${found.name} · Delivery log · Webhooks`;
+    replace(meta,
+      h("span", { class: "pill mono", text: found.event }), " ",
+      h("span", { class: "mono", text: found.url }),
+      found.enabled ? null : h("span", { class: "badge badge-off", text: "Disabled" }));
+  }).catch((error) => {
+    if (error.status === 404) replace(meta, h("span", { class: "mono", text: id }), h("span", { class: "badge badge-off", text: "Deleted webhook" }));
+  });
+
+  function row(record) {
+    const open = h("button", { type: "button", class: "link-button mono", title: "Show every attempt of this delivery", text: record.delivery_id });
+    open.addEventListener("click", () => deliveryDialog(id, record.delivery_id, open, () => load(true)));
+    const tr = h("tr", { class: "clickable", dataset: { delivery: record.delivery_id, attempt: String(record.attempt), outcome: record.outcome } },
+      h("td", { class: "nowrap" }, timeElement(record.at)),
+      h("td", { class: "cell-delivery" }, open),
+      h("td", {}, h("span", { class: "mono", text: record.event })),
+      h("td", { class: "mono", text: record.client_id }),
+      h("td", { class: "num", text: String(record.attempt) }),
+      h("td", {}, outcomeBadge(record.outcome), record.error ? h("span", { class: "cell-sub", title: record.error, text: record.error }) : null),
+      h("td", { class: "num", text: record.status_code ?? "—" }),
+      h("td", { class: "num", text: formatElapsed(record.elapsed_ms) }));
+    tr.addEventListener("click", (event) => { if (event.target !== open) open.click(); });
+    return tr;
+  }
+
+  function empty() {
+    if (outcome) return h("div", { class: "empty" }, h("h2", { class: "empty-title", text: `No ${outcome} attempts` }), h("p", { text: "Choose another outcome to see more." }));
+    const type = webhook?.event ?? "report.publish_status";
+    return h("div", { class: "empty" },
+      h("h2", { class: "empty-title", text: "No deliveries yet" }),
+      h("p", { text: "Every attempt to deliver an event to this webhook appears here, newest first. Send a test event with:" }),
+      h("pre", { class: "mono command", text: `webhooks send --api ${apiBase || window.location.origin} --type ${type} --client acme --data '{}'` }));
+  }
+
+  async function load(reset) {
+    if (reset) cursor = null;
+    content.setAttribute("aria-busy", "true");
+    more.disabled = true;
+    try {
+      const page = await api.logs(id, { outcome, limit: PAGE_SIZE, cursor: cursor ?? undefined });
+      if (reset) tbody.replaceChildren();
+      page.items.forEach((record) => tbody.append(row(record)));
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      if (!tbody.children.length) replace(content, empty());
+      else if (!content.contains(table)) replace(content, h("div", { class: "table-wrap" }, table), h("div", { class: "table-footer" }, more));
+    } catch (error) {
+      if (reset) replace(content, h("p", { class: "empty", text: error.status === 404 ? "This webhook does not exist and has no delivery log." : "The delivery log could not be loaded." }));
+      status.error(error);
+    } finally {
+      content.removeAttribute("aria-busy");
+      more.disabled = false;
+    }
+  }
+
+  filter.addEventListener("change", () => { outcome = filter.value; load(true); });
+  refresh.addEventListener("click", () => load(true));
+  more.addEventListener("click", () => load(false));
+  await load(true);
+}
