@@ -5,7 +5,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DB ?= webhooks.db
 
-.PHONY: run build test lint unit examples console clean
+.PHONY: run build test lint unit examples console moto clean
 
 ## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
@@ -22,8 +22,13 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
+## Unit, conformance and integration tests; the AWS ones against the pinned moto
+## emulator, which scripts/moto.sh installs (.venv) and starts on a free loopback port.
 unit:
-	$(CARGO) test --locked --workspace --all-targets
+	scripts/moto.sh run -- $(CARGO) test --locked --workspace --all-targets
+
+moto:
+	scripts/moto.sh install
 
 ## The README's signature-verification snippets (Python and Node) against fixed vectors.
 examples:

@@ -1,0 +1,70 @@
+//! The api function: every HTTP API route but the connection tests, on DynamoDB,
+//! SQS (redeliveries) and Secrets Manager.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+
+use webhooks_aws::{
+    config, AwsClients, DynamoLogStore, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
+};
+use webhooks_core::api::{self, ApiContext, ApiState};
+use webhooks_core::config::{ConfigError, Env, OutboundConfig};
+use webhooks_core::outbound::OutboundPolicy;
+use webhooks_core::time::Clock;
+
+/// What the api function reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub webhooks_table: String,
+    pub delivery_logs_table: String,
+    pub retry_queue_url: String,
+    pub secret_prefix: String,
+    /// Validates webhook URLs as deliveries will (`WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`).
+    pub policy: OutboundPolicy,
+}
+
+impl Config {
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            webhooks_table: config::webhooks_table(env)?,
+            delivery_logs_table: config::delivery_logs_table(env)?,
+            retry_queue_url: config::retry_queue_url(env)?,
+            secret_prefix: config::secret_prefix(env)?,
+            // The Lambda functions open no private network unless told to.
+            policy: OutboundConfig::from_env(env, "")?.policy,
+        })
+    }
+}
+
+/// The log store is only read here; its retention (the TTL of new records) is the
+/// log-writer's business.
+const UNUSED_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
+
+/// The router the function serves.
+pub fn app(clients: &AwsClients, config: &Config, clock: Arc<dyn Clock>) -> Router {
+    api::router(ApiState::new(ApiContext {
+        webhooks: Arc::new(DynamoWebhookStore::new(
+            clients.dynamodb.clone(),
+            &config.webhooks_table,
+        )),
+        secrets: Arc::new(SecretsManagerStore::new(
+            clients.secrets.clone(),
+            &config.secret_prefix,
+        )),
+        logs: Arc::new(DynamoLogStore::new(
+            clients.dynamodb.clone(),
+            &config.delivery_logs_table,
+            UNUSED_RETENTION,
+        )),
+        queue: Arc::new(SqsTaskQueue::new(
+            clients.sqs.clone(),
+            &config.retry_queue_url,
+            clock.clone(),
+        )),
+        events: None,
+        clock,
+        policy: config.policy.clone(),
+    }))
+}

@@ -1,0 +1,111 @@
+//! The delivery function: SQS batches from the events queue (events to fan out) and
+//! the retry queue (delivery tasks), answered with the records SQS should retry.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use webhooks_aws::{
+    config, AwsClients, CachedSecrets, DynamoWebhookStore, SecretsManagerStore, SqsDeadLetters,
+    SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
+};
+use webhooks_core::config::{ConfigError, Env, OutboundConfig};
+use webhooks_core::delivery::batch::process_batch;
+use webhooks_core::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
+use webhooks_core::metrics::EmfMetrics;
+use webhooks_core::outbound::{GuardedSender, SendError};
+use webhooks_core::time::Clock;
+
+/// The CloudWatch namespace of the delivery metrics.
+pub const METRICS_NAMESPACE: &str = "Webhooks";
+
+/// What the delivery function reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub webhooks_table: String,
+    pub retry_queue_url: String,
+    pub logs_queue_url: String,
+    pub events_dlq_url: String,
+    pub secret_prefix: String,
+    /// `DELIVERY_TIMEOUT_MS`, `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
+    pub outbound: OutboundConfig,
+}
+
+impl Config {
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            webhooks_table: config::webhooks_table(env)?,
+            retry_queue_url: config::retry_queue_url(env)?,
+            logs_queue_url: config::logs_queue_url(env)?,
+            events_dlq_url: config::events_dlq_url(env)?,
+            secret_prefix: config::secret_prefix(env)?,
+            // The Lambda functions open no private network unless told to.
+            outbound: OutboundConfig::from_env(env, "")?,
+        })
+    }
+}
+
+/// Everything an invocation needs, built once per process.
+pub struct Delivery {
+    dispatcher: Dispatcher,
+    dead_letters: SqsDeadLetters,
+    metrics: Arc<EmfMetrics>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Delivery {
+    pub fn new(
+        clients: &AwsClients,
+        config: &Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, SendError> {
+        let metrics = Arc::new(EmfMetrics::new(METRICS_NAMESPACE));
+        let ports = DeliveryPorts {
+            webhooks: Arc::new(DynamoWebhookStore::new(
+                clients.dynamodb.clone(),
+                &config.webhooks_table,
+            )),
+            secrets: Arc::new(CachedSecrets::new(
+                SecretsManagerStore::new(clients.secrets.clone(), &config.secret_prefix),
+                DEFAULT_CACHE_TTL,
+            )),
+            queue: Arc::new(SqsTaskQueue::new(
+                clients.sqs.clone(),
+                &config.retry_queue_url,
+                clock.clone(),
+            )),
+            logs: Arc::new(SqsLogSink::new(clients.sqs.clone(), &config.logs_queue_url)),
+            sender: Arc::new(GuardedSender::new(config.outbound.policy.clone())?),
+            clock: clock.clone(),
+        };
+        let settings = DeliverySettings {
+            timeout: config.outbound.timeout,
+            ..DeliverySettings::default()
+        };
+        Ok(Self {
+            dispatcher: Dispatcher::new(ports, settings).with_observer(metrics.clone()),
+            dead_letters: SqsDeadLetters::new(clients.sqs.clone(), &config.events_dlq_url),
+            metrics,
+            clock,
+        })
+    }
+
+    /// Processes one batch; deliveries that cannot start before `deadline` (less one
+    /// delivery timeout) are queued instead.
+    pub async fn handle(&self, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
+        let records = webhooks_lambda::queue_records(event, self.clock.now());
+        let failed = process_batch(
+            &self.dispatcher,
+            &self.dead_letters,
+            records,
+            Some(deadline),
+        )
+        .await;
+        webhooks_lambda::batch_response(failed)
+    }
+
+    /// The EMF metric lines of the attempts since the last call.
+    pub fn metric_lines(&self) -> Vec<String> {
+        self.metrics.flush(self.clock.now())
+    }
+}

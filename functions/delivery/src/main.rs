@@ -1,0 +1,32 @@
+//! Wiring only: tracing, configuration, clients built once, then handle SQS batches.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{service_fn, LambdaEvent};
+use webhooks_aws::AwsClients;
+use webhooks_core::config::ProcessEnv;
+use webhooks_core::time::SystemClock;
+use webhooks_delivery::{Config, Delivery};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    webhooks_lambda::init_tracing();
+    let config = Config::from_env(&ProcessEnv).inspect_err(|error| {
+        tracing::error!(error = %error, "bad configuration");
+    })?;
+    let clients = AwsClients::from_env().await;
+    let delivery = Arc::new(Delivery::new(&clients, &config, Arc::new(SystemClock))?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let delivery = delivery.clone();
+        async move {
+            let deadline = webhooks_lambda::deadline(event.context.deadline);
+            let response = delivery.handle(event.payload, deadline).await;
+            for line in delivery.metric_lines() {
+                println!("{line}");
+            }
+            Ok::<_, lambda_runtime::Error>(response)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,46 @@
+//! The log-writer function: delivery-log records from the logs queue into the
+//! delivery-logs table, answered with the records SQS should retry.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use webhooks_aws::{config, AwsClients, DynamoLogStore};
+use webhooks_core::config::{log_retention, ConfigError, Env};
+use webhooks_core::log_writer::write_batch;
+use webhooks_core::time::Timestamp;
+
+/// What the log-writer function reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub delivery_logs_table: String,
+    /// `LOG_RETENTION_DAYS`: sets each record's `expires_at`.
+    pub retention: std::time::Duration,
+}
+
+impl Config {
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            delivery_logs_table: config::delivery_logs_table(env)?,
+            retention: log_retention(env)?,
+        })
+    }
+}
+
+pub struct LogWriter {
+    store: DynamoLogStore,
+}
+
+impl LogWriter {
+    pub fn new(clients: &AwsClients, config: &Config) -> Self {
+        Self {
+            store: DynamoLogStore::new(
+                clients.dynamodb.clone(),
+                &config.delivery_logs_table,
+                config.retention,
+            ),
+        }
+    }
+
+    pub async fn handle(&self, event: SqsEvent, now: Timestamp) -> SqsBatchResponse {
+        let records = webhooks_lambda::queue_records(event, now);
+        webhooks_lambda::batch_response(write_batch(&self.store, records).await)
+    }
+}

@@ -1,0 +1,56 @@
+//! The test-connection function: `POST /webhooks/test` and `POST /webhooks/{id}/test`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use webhooks_aws::{config, AwsClients, DynamoWebhookStore, SecretsManagerStore};
+use webhooks_core::config::{ConfigError, Env, OutboundConfig};
+use webhooks_core::connection::{self, ConnectionContext, ConnectionState, ProbeSettings};
+use webhooks_core::outbound::{GuardedSender, SendError};
+use webhooks_core::time::Clock;
+
+/// What the test-connection function reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub webhooks_table: String,
+    pub secret_prefix: String,
+    /// `DELIVERY_TIMEOUT_MS`, `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
+    pub outbound: OutboundConfig,
+}
+
+impl Config {
+    pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            webhooks_table: config::webhooks_table(env)?,
+            secret_prefix: config::secret_prefix(env)?,
+            // The Lambda functions open no private network unless told to.
+            outbound: OutboundConfig::from_env(env, "")?,
+        })
+    }
+}
+
+/// The router the function serves.
+pub fn app(
+    clients: &AwsClients,
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> Result<Router, SendError> {
+    Ok(connection::router(ConnectionState::new(
+        ConnectionContext {
+            webhooks: Arc::new(DynamoWebhookStore::new(
+                clients.dynamodb.clone(),
+                &config.webhooks_table,
+            )),
+            secrets: Arc::new(SecretsManagerStore::new(
+                clients.secrets.clone(),
+                &config.secret_prefix,
+            )),
+            clock,
+            sender: GuardedSender::new(config.outbound.policy.clone())?,
+            settings: ProbeSettings {
+                limit: config.outbound.timeout,
+                ..ProbeSettings::default()
+            },
+        },
+    )))
+}

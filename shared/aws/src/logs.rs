@@ -1,0 +1,374 @@
+//! The delivery-logs table: partition key `webhook_id`, sort key `sk` =
+//! `{at}#{delivery_id}#{attempt:04}` (newest last), so a query with
+//! ScanIndexForward=false reads newest first. An item is the logged attempt's JSON
+//! plus `sk` and the TTL attribute `expires_at` (unix seconds: `at` + retention).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::Client;
+use serde::{Deserialize, Serialize};
+use webhooks_core::ids::{DeliveryId, WebhookId};
+use webhooks_core::log::{LoggedAttempt, Outcome};
+use webhooks_core::ports::{LogStore, Page, StoreError};
+
+use crate::error::{mapping_error, sdk_error, AwsError};
+use crate::expr::Expression;
+use crate::limits::{batches, item_size, MAX_BATCH_WRITE_ITEMS, MAX_ITEM_BYTES};
+
+/// Sort keys are at most 1024 bytes; a longer cursor is not one of ours.
+const MAX_CURSOR_BYTES: usize = 1024;
+/// Calls per `BatchWriteItem` chunk while DynamoDB leaves items unprocessed.
+const BATCH_WRITE_TRIES: u32 = 5;
+/// The first wait before resending unprocessed items; it doubles each time.
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Serialize)]
+struct LogItemRef<'a> {
+    #[serde(flatten)]
+    attempt: &'a LoggedAttempt,
+    sk: String,
+    expires_at: i64,
+}
+
+#[derive(Deserialize)]
+struct LogItem {
+    #[serde(flatten)]
+    attempt: LoggedAttempt,
+    #[allow(dead_code)]
+    sk: String,
+}
+
+/// [`LogStore`] on the delivery-logs table.
+#[derive(Clone, Debug)]
+pub struct DynamoLogStore {
+    client: Client,
+    table: String,
+    retention: Duration,
+}
+
+impl DynamoLogStore {
+    /// `retention` sets each item's `expires_at` (`LOG_RETENTION_DAYS`).
+    pub fn new(client: Client, table: impl Into<String>, retention: Duration) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention,
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn to_item(&self, attempt: &LoggedAttempt) -> Result<Item, StoreError> {
+        let retention = i64::try_from(self.retention.as_secs()).unwrap_or(i64::MAX / 2);
+        serde_dynamo::to_item(LogItemRef {
+            attempt,
+            sk: attempt.record.sort_key(),
+            expires_at: attempt.record.at.unix_seconds().saturating_add(retention),
+        })
+        .map_err(mapping_error("delivery log item"))
+    }
+
+    /// One `BatchWriteItem` chunk, resending what DynamoDB leaves unprocessed
+    /// (throttling) with exponential backoff, a bounded number of times.
+    async fn write_chunk(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let mut pending = items
+            .into_iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(mapping_error("BatchWriteItem"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut backoff = FIRST_BACKOFF;
+        for try_number in 1..=BATCH_WRITE_TRIES {
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(sdk_error("BatchWriteItem"))?;
+            pending = output
+                .unprocessed_items
+                .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                .unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if try_number < BATCH_WRITE_TRIES {
+                tracing::debug!(
+                    unprocessed = pending.len(),
+                    "retrying unprocessed log items"
+                );
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+        }
+        Err(AwsError::new(
+            "BatchWriteItem",
+            format!(
+                "{} delivery log items still unprocessed after {BATCH_WRITE_TRIES} tries",
+                pending.len()
+            ),
+        )
+        .into())
+    }
+
+    /// Every page of a query of one webhook's partition, newest first, until
+    /// `enough` items were read (all of them with `usize::MAX`).
+    async fn query(
+        &self,
+        expr: &Expression,
+        page_size: Option<usize>,
+        enough: usize,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        expr.debug_check();
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .scan_index_forward(false)
+                .set_key_condition_expression(expr.condition.clone())
+                .set_filter_expression(expr.filter.clone())
+                .set_expression_attribute_names(expr.names())
+                .set_expression_attribute_values(expr.values())
+                .set_limit(page_size.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error("Query"))?;
+            for item in output.items.unwrap_or_default() {
+                let read: LogItem =
+                    serde_dynamo::from_item(item).map_err(mapping_error("delivery log item"))?;
+                found.push(read.attempt);
+                if found.len() >= enough {
+                    return Ok(found);
+                }
+            }
+            start = output.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+}
+
+/// A webhook's log, newest first: before the cursor (a sort key) when there is one,
+/// of one outcome when asked.
+fn list_query(
+    webhook: &WebhookId,
+    outcome: Option<Outcome>,
+    before: Option<&str>,
+) -> Result<Expression, StoreError> {
+    let mut expr = Expression::default();
+    let partition = expr.name("webhook_id");
+    let mut condition = format!("{partition} = {}", expr.value("webhook", webhook)?);
+    if let Some(before) = before {
+        let sk = expr.name("sk");
+        condition.push_str(&format!(" AND {sk} < {}", expr.value("before", before)?));
+    }
+    expr.condition = Some(condition);
+    if let Some(outcome) = outcome {
+        let name = expr.name("outcome");
+        expr.filter = Some(format!("{name} = {}", expr.value("outcome", outcome)?));
+    }
+    Ok(expr)
+}
+
+/// One delivery's attempts within a webhook's partition.
+fn attempts_query(webhook: &WebhookId, delivery: &DeliveryId) -> Result<Expression, StoreError> {
+    let mut expr = Expression::default();
+    let partition = expr.name("webhook_id");
+    expr.condition = Some(format!("{partition} = {}", expr.value("webhook", webhook)?));
+    let delivery_id = expr.name("delivery_id");
+    expr.filter = Some(format!(
+        "{delivery_id} = {}",
+        expr.value("delivery", delivery)?
+    ));
+    Ok(expr)
+}
+
+#[async_trait]
+impl LogStore for DynamoLogStore {
+    /// Writes in `BatchWriteItem` chunks of at most 25. The same attempt twice (a
+    /// redelivered log message) is one item: duplicates are dropped first, as
+    /// DynamoDB refuses a batch that names a key twice. Every item is checked against
+    /// the 400 KB limit before anything is written.
+    async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError> {
+        let mut items: Vec<Item> = Vec::with_capacity(attempts.len());
+        let mut positions: HashMap<(&str, String), usize> = HashMap::new();
+        for attempt in attempts {
+            let item = self.to_item(attempt)?;
+            let size = item_size(&item);
+            if size > MAX_ITEM_BYTES {
+                return Err(AwsError::new(
+                    "BatchWriteItem",
+                    format!(
+                        "the log item of delivery {} attempt {} is about {size} bytes, over \
+                         DynamoDB's {MAX_ITEM_BYTES}-byte item limit",
+                        attempt.record.delivery_id, attempt.record.attempt
+                    ),
+                )
+                .into());
+            }
+            let key = (
+                attempt.record.webhook_id.as_str(),
+                attempt.record.sort_key(),
+            );
+            match positions.get(&key) {
+                Some(&at) => items[at] = item,
+                None => {
+                    positions.insert(key, items.len());
+                    items.push(item);
+                }
+            }
+        }
+        let mut items = items.into_iter();
+        for run in batches(&vec![1; items.len()], MAX_BATCH_WRITE_ITEMS, usize::MAX) {
+            self.write_chunk(items.by_ref().take(run.len()).collect())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Queries newest first until the page is full (the outcome filter applies after
+    /// DynamoDB reads, so a filtered page may take several calls); the cursor is the
+    /// sort key of the page's last attempt.
+    async fn list(
+        &self,
+        webhook: &WebhookId,
+        outcome: Option<Outcome>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<LoggedAttempt>, StoreError> {
+        if cursor.is_some_and(|c| c.is_empty() || c.len() > MAX_CURSOR_BYTES) {
+            return Err(StoreError::InvalidCursor);
+        }
+        if limit == 0 {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let expr = list_query(webhook, outcome, cursor)?;
+        // One more than the page tells whether another follows. Without a filter,
+        // DynamoDB's Limit reads just that many.
+        let wanted = limit.saturating_add(1);
+        let page_size = outcome.is_none().then_some(wanted);
+        let mut items = self.query(&expr, page_size, wanted).await?;
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|a| a.record.sort_key())
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Reads the webhook's partition filtered by delivery id (the table has no index
+    /// by delivery), in attempt order.
+    async fn attempts(
+        &self,
+        webhook: &WebhookId,
+        delivery: &DeliveryId,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        let expr = attempts_query(webhook, delivery)?;
+        let mut attempts = self.query(&expr, None, usize::MAX).await?;
+        attempts.sort_by_key(|a| (a.record.attempt, a.record.at));
+        Ok(attempts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use webhooks_core::ids::EventId;
+    use webhooks_core::log::DeliveryLogRecord;
+    use webhooks_core::time::Timestamp;
+
+    fn attempt() -> LoggedAttempt {
+        LoggedAttempt {
+            record: DeliveryLogRecord {
+                delivery_id: DeliveryId::from_trusted("dlv_1"),
+                webhook_id: WebhookId::from_trusted("wh_1"),
+                event_id: EventId::from_trusted("evt_1"),
+                event: "report.publish_status".into(),
+                client_id: "acme".into(),
+                attempt: 2,
+                outcome: Outcome::Retrying,
+                status_code: Some(503),
+                elapsed_ms: Some(12),
+                error: Some("receiver answered HTTP 503".into()),
+                response_excerpt: None,
+                at: Timestamp::parse("2026-11-28T12:00:05Z").unwrap(),
+                next_attempt_at: Some(Timestamp::parse("2026-11-28T12:05:05Z").unwrap()),
+            },
+            occurred_at: Timestamp::parse("2026-11-28T12:00:00Z").unwrap(),
+            data: serde_json::json!({"n": 1.5, "big": 18446744073709551615u64, "neg": -3,
+                "list": [true, null, "x"], "empty": {}}),
+        }
+    }
+
+    fn store() -> DynamoLogStore {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .build();
+        DynamoLogStore::new(
+            Client::from_conf(config),
+            "logs",
+            Duration::from_secs(30 * 86400),
+        )
+    }
+
+    #[test]
+    fn an_item_is_the_record_json_with_sort_key_and_expiry() {
+        let logged = attempt();
+        let item = store().to_item(&logged).unwrap();
+        assert_eq!(item["webhook_id"], AttributeValue::S("wh_1".into()));
+        assert_eq!(
+            item["sk"],
+            AttributeValue::S("2026-11-28T12:00:05.000Z#dlv_1#0002".into())
+        );
+        let expected = logged.record.at.unix_seconds() + 30 * 86400;
+        assert_eq!(item["expires_at"], AttributeValue::N(expected.to_string()));
+        assert_eq!(item["outcome"], AttributeValue::S("retrying".into()));
+        assert_eq!(item["status_code"], AttributeValue::N("503".into()));
+        assert!(matches!(item["data"], AttributeValue::M(_)));
+    }
+
+    #[test]
+    fn items_read_back_as_the_logged_attempt() {
+        let logged = attempt();
+        let item = store().to_item(&logged).unwrap();
+        let read: LogItem = serde_dynamo::from_item(item).unwrap();
+        assert_eq!(read.attempt, logged);
+    }
+
+    #[test]
+    fn every_expression_uses_exactly_the_placeholders_it_defines() {
+        let webhook = WebhookId::from_trusted("wh_1");
+        let mut expressions =
+            vec![attempts_query(&webhook, &DeliveryId::from_trusted("dlv_1")).unwrap()];
+        for outcome in [None, Some(Outcome::Succeeded)] {
+            for before in [None, Some("2026-11-28T12:00:05.000Z#dlv_1#0002")] {
+                expressions.push(list_query(&webhook, outcome, before).unwrap());
+            }
+        }
+        for expr in expressions {
+            assert_eq!(expr.check(), Ok(()), "{expr:?}");
+        }
+    }
+}

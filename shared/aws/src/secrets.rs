@@ -1,0 +1,549 @@
+//! Signing secrets in Secrets Manager: one secret per webhook, named
+//! `{SECRET_PREFIX}{webhook_id}`, whose value is the JSON
+//! `{"current": "...", "previous": "..."|null, "rotated_at": "<RFC 3339>"|null}`, so
+//! one `GetSecretValue` gives both secrets of a rotation. Secret values never appear
+//! in a log line or an error.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use aws_sdk_secretsmanager::Client;
+use serde::{Deserialize, Serialize};
+use webhooks_core::ids::WebhookId;
+use webhooks_core::ports::{SecretStore, StoreError, ROTATION_GRACE};
+use webhooks_core::signing::SigningSecrets;
+use webhooks_core::time::Timestamp;
+
+use crate::error::{sdk_error, AwsError};
+
+/// Days a removed secret can still be restored by an operator (`DeleteSecret`'s
+/// recovery window). A new secret for the same webhook restores and overwrites it.
+pub const RECOVERY_WINDOW_DAYS: i64 = 7;
+
+/// How long [`CachedSecrets`] trusts what it read.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
+
+/// Tries of a `put` that races another writer of the same secret.
+const PUT_TRIES: usize = 3;
+
+/// A webhook's stored secret value.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSecret {
+    pub current: String,
+    pub previous: Option<String>,
+    pub rotated_at: Option<Timestamp>,
+}
+
+impl fmt::Debug for StoredSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredSecret")
+            .field("previous", &self.previous.as_ref().map(|_| "<redacted>"))
+            .field("rotated_at", &self.rotated_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredSecret {
+    fn new(current: &str) -> Self {
+        Self {
+            current: current.to_owned(),
+            previous: None,
+            rotated_at: None,
+        }
+    }
+
+    /// What signs at `now`: the current secret, and the previous one while the
+    /// rotation's grace period lasts.
+    pub fn signing(&self, now: Timestamp) -> SigningSecrets {
+        let in_grace = self
+            .rotated_at
+            .is_some_and(|at| now < at.plus(ROTATION_GRACE));
+        SigningSecrets {
+            current: self.current.clone(),
+            previous: self.previous.clone().filter(|_| in_grace),
+        }
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::json!({
+            "current": self.current,
+            "previous": self.previous,
+            "rotated_at": self.rotated_at,
+        })
+        .to_string()
+    }
+
+    /// Parses a secret value; the error says where it is malformed but never quotes
+    /// it.
+    fn parse(name: &str, text: &str) -> Result<Self, StoreError> {
+        serde_json::from_str(text).map_err(|error| {
+            AwsError::new(
+                "GetSecretValue",
+                format!(
+                    "the value of secret {name} is not the expected JSON object \
+                     (current, previous, rotated_at): {:?} error at line {} column {}",
+                    error.classify(),
+                    error.line(),
+                    error.column()
+                ),
+            )
+            .into()
+        })
+    }
+}
+
+/// What a lookup found.
+enum Lookup {
+    Found(StoredSecret),
+    /// No such secret.
+    Missing,
+    /// Scheduled for deletion (removed), still restorable.
+    Deleted,
+}
+
+/// Reads a webhook's stored secret; what [`CachedSecrets`] caches.
+#[async_trait]
+pub trait SecretLoader: SecretStore {
+    /// The stored value, `None` when the webhook has no secret (or it was removed).
+    async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError>;
+}
+
+/// [`SecretStore`] on Secrets Manager.
+#[derive(Clone, Debug)]
+pub struct SecretsManagerStore {
+    client: Client,
+    prefix: String,
+}
+
+impl SecretsManagerStore {
+    /// `prefix` is `SECRET_PREFIX` (see [`crate::config::secret_prefix`]).
+    pub fn new(client: Client, prefix: impl Into<String>) -> Self {
+        Self {
+            client,
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The secret's name: `{prefix}{webhook_id}`.
+    pub fn secret_name(&self, id: &WebhookId) -> String {
+        format!("{}{}", self.prefix, id)
+    }
+
+    async fn lookup(&self, name: &str) -> Result<Lookup, StoreError> {
+        match self.client.get_secret_value().secret_id(name).send().await {
+            Ok(output) => {
+                let text = output.secret_string().ok_or_else(|| {
+                    StoreError::from(AwsError::new(
+                        "GetSecretValue",
+                        format!("secret {name} holds no string value"),
+                    ))
+                })?;
+                Ok(Lookup::Found(StoredSecret::parse(name, text)?))
+            }
+            Err(error) => match error.as_service_error() {
+                Some(e) if e.is_resource_not_found_exception() => Ok(Lookup::Missing),
+                // A secret scheduled for deletion answers InvalidRequestException.
+                Some(e) if e.is_invalid_request_exception() => {
+                    if self.scheduled_for_deletion(name).await? {
+                        Ok(Lookup::Deleted)
+                    } else {
+                        Err(sdk_error("GetSecretValue")(error))
+                    }
+                }
+                _ => Err(sdk_error("GetSecretValue")(error)),
+            },
+        }
+    }
+
+    async fn scheduled_for_deletion(&self, name: &str) -> Result<bool, StoreError> {
+        match self.client.describe_secret().secret_id(name).send().await {
+            Ok(output) => Ok(output.deleted_date().is_some()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(sdk_error("DescribeSecret")(error)),
+        }
+    }
+
+    async fn put_value(&self, name: &str, value: &StoredSecret) -> Result<String, StoreError> {
+        let output = self
+            .client
+            .put_secret_value()
+            .secret_id(name)
+            .secret_string(value.to_json())
+            .send()
+            .await
+            .map_err(sdk_error("PutSecretValue"))?;
+        Ok(output.arn().unwrap_or(name).to_owned())
+    }
+
+    /// Creates the secret; `None` when another writer created it first.
+    async fn create(
+        &self,
+        id: &WebhookId,
+        name: &str,
+        value: &StoredSecret,
+    ) -> Result<Option<String>, StoreError> {
+        let result = self
+            .client
+            .create_secret()
+            .name(name)
+            .description(format!("Signing secret of webhook {id}"))
+            .secret_string(value.to_json())
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Some(output.arn().unwrap_or(name).to_owned())),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_exists_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(sdk_error("CreateSecret")(error)),
+        }
+    }
+}
+
+#[async_trait]
+impl SecretStore for SecretsManagerStore {
+    /// Creates the secret (`CreateSecret`), or rotates it (`PutSecretValue` with the
+    /// current value as `previous` and `rotated_at` = `now`). A removed secret is
+    /// restored and overwritten, starting without a previous one. Returns the ARN.
+    async fn put(
+        &self,
+        id: &WebhookId,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let name = self.secret_name(id);
+        for _ in 0..PUT_TRIES {
+            match self.lookup(&name).await? {
+                Lookup::Found(value) => {
+                    let rotated = StoredSecret {
+                        current: secret.to_owned(),
+                        previous: Some(value.current),
+                        rotated_at: Some(now),
+                    };
+                    return self.put_value(&name, &rotated).await;
+                }
+                Lookup::Missing => {
+                    if let Some(arn) = self.create(id, &name, &StoredSecret::new(secret)).await? {
+                        return Ok(arn);
+                    }
+                    // Created meanwhile by another writer: rotate it instead.
+                }
+                Lookup::Deleted => {
+                    self.client
+                        .restore_secret()
+                        .secret_id(&name)
+                        .send()
+                        .await
+                        .map_err(sdk_error("RestoreSecret"))?;
+                    return self.put_value(&name, &StoredSecret::new(secret)).await;
+                }
+            }
+        }
+        Err(AwsError::new(
+            "CreateSecret",
+            format!("secret {name} kept changing while it was being set"),
+        )
+        .into())
+    }
+
+    async fn get(
+        &self,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<Option<SigningSecrets>, StoreError> {
+        Ok(self.load(id).await?.map(|value| value.signing(now)))
+    }
+
+    /// Schedules the secret's deletion (`DeleteSecret` with a recovery window of
+    /// [`RECOVERY_WINDOW_DAYS`]); from then on it reads as absent. Removing a secret
+    /// that is missing or already scheduled is not an error.
+    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
+        let name = self.secret_name(id);
+        let result = self
+            .client
+            .delete_secret()
+            .secret_id(&name)
+            .recovery_window_in_days(RECOVERY_WINDOW_DAYS)
+            .force_delete_without_recovery(false)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => match error.as_service_error() {
+                Some(e) if e.is_resource_not_found_exception() => Ok(()),
+                Some(e) if e.is_invalid_request_exception() => {
+                    if self.scheduled_for_deletion(&name).await? {
+                        Ok(())
+                    } else {
+                        tracing::warn!(secret = %name, code = ?e.code(), "DeleteSecret refused");
+                        Err(sdk_error("DeleteSecret")(error))
+                    }
+                }
+                _ => Err(sdk_error("DeleteSecret")(error)),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl SecretLoader for SecretsManagerStore {
+    async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError> {
+        match self.lookup(&self.secret_name(id)).await? {
+            Lookup::Found(value) => Ok(Some(value)),
+            Lookup::Missing | Lookup::Deleted => Ok(None),
+        }
+    }
+}
+
+/// A [`SecretStore`] that keeps what it read in memory for a while (the delivery
+/// function: one Secrets Manager call per webhook every few minutes instead of one
+/// per delivery). The stored value is cached, not the answer for one moment, so the
+/// rotation's grace period still ends on time. "No secret" is not cached: a secret
+/// added by the API is used at once. A rotation or removal made elsewhere is seen
+/// within the TTL; one made through this cache at once.
+pub struct CachedSecrets<S = SecretsManagerStore> {
+    inner: S,
+    ttl: Duration,
+    entries: Mutex<HashMap<WebhookId, (tokio::time::Instant, StoredSecret)>>,
+}
+
+impl<S> fmt::Debug for CachedSecrets<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedSecrets")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Past this many entries, expired ones are dropped on the next insert.
+const MAX_CACHED: usize = 10_000;
+
+impl<S: SecretLoader> CachedSecrets<S> {
+    pub fn new(inner: S, ttl: Duration) -> Self {
+        Self {
+            inner,
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    fn cached(&self, id: &WebhookId) -> Option<StoredSecret> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(id)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, value)| value.clone())
+    }
+
+    fn remember(&self, id: &WebhookId, value: StoredSecret) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_CACHED {
+            let ttl = self.ttl;
+            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        entries.insert(id.clone(), (tokio::time::Instant::now(), value));
+    }
+
+    fn forget(&self, id: &WebhookId) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(id);
+    }
+}
+
+#[async_trait]
+impl<S: SecretLoader> SecretStore for CachedSecrets<S> {
+    async fn put(
+        &self,
+        id: &WebhookId,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        self.forget(id);
+        let reference = self.inner.put(id, secret, now).await;
+        self.forget(id);
+        reference
+    }
+
+    async fn get(
+        &self,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<Option<SigningSecrets>, StoreError> {
+        if let Some(value) = self.cached(id) {
+            return Ok(Some(value.signing(now)));
+        }
+        let loaded = self.inner.load(id).await?;
+        if let Some(value) = &loaded {
+            self.remember(id, value.clone());
+        }
+        Ok(loaded.map(|value| value.signing(now)))
+    }
+
+    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
+        self.forget(id);
+        self.inner.remove(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    fn at(seconds: u64) -> Timestamp {
+        Timestamp::parse("2026-11-28T12:00:00Z")
+            .unwrap()
+            .plus(Duration::from_secs(seconds))
+    }
+
+    /// An in-memory loader that counts its loads.
+    #[derive(Clone, Default)]
+    struct Counting {
+        values: Arc<Mutex<HashMap<WebhookId, StoredSecret>>>,
+        loads: Arc<AtomicUsize>,
+    }
+
+    #[async_trait]
+    impl SecretStore for Counting {
+        async fn put(
+            &self,
+            id: &WebhookId,
+            secret: &str,
+            now: Timestamp,
+        ) -> Result<String, StoreError> {
+            let mut values = self.values.lock().unwrap();
+            let next = match values.get(id) {
+                Some(old) => StoredSecret {
+                    current: secret.into(),
+                    previous: Some(old.current.clone()),
+                    rotated_at: Some(now),
+                },
+                None => StoredSecret::new(secret),
+            };
+            values.insert(id.clone(), next);
+            Ok(format!("ref:{id}"))
+        }
+
+        async fn get(
+            &self,
+            id: &WebhookId,
+            now: Timestamp,
+        ) -> Result<Option<SigningSecrets>, StoreError> {
+            Ok(self.load(id).await?.map(|v| v.signing(now)))
+        }
+
+        async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
+            self.values.lock().unwrap().remove(id);
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl SecretLoader for Counting {
+        async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError> {
+            self.loads.fetch_add(1, Ordering::SeqCst);
+            Ok(self.values.lock().unwrap().get(id).cloned())
+        }
+    }
+
+    #[test]
+    fn the_value_is_the_documented_json() {
+        let value = StoredSecret {
+            current: "new-secret".into(),
+            previous: Some("old-secret".into()),
+            rotated_at: Some(at(0)),
+        };
+        let json: serde_json::Value = serde_json::from_str(&value.to_json()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"current": "new-secret", "previous": "old-secret",
+                "rotated_at": "2026-11-28T12:00:00.000Z"})
+        );
+        let fresh: serde_json::Value =
+            serde_json::from_str(&StoredSecret::new("s").to_json()).unwrap();
+        assert_eq!(
+            fresh,
+            serde_json::json!({"current": "s", "previous": null, "rotated_at": null})
+        );
+    }
+
+    #[test]
+    fn the_previous_secret_signs_only_during_the_grace_period() {
+        let value = StoredSecret {
+            current: "new".into(),
+            previous: Some("old".into()),
+            rotated_at: Some(at(0)),
+        };
+        assert_eq!(value.signing(at(60)).previous.as_deref(), Some("old"));
+        let after = at(0).plus(ROTATION_GRACE);
+        assert_eq!(value.signing(after).previous, None);
+    }
+
+    #[test]
+    fn a_malformed_value_is_reported_without_quoting_it() {
+        let error = StoredSecret::parse("webhooks/wh_1", "\"whsec_plaintextSecret\"").unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("webhooks/wh_1"), "{text}");
+        assert!(!text.contains("plaintextSecret"), "{text}");
+        assert!(!format!("{:?}", StoredSecret::new("hidden-value")).contains("hidden-value"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_cache_reads_once_per_ttl_and_not_absence() {
+        let inner = Counting::default();
+        let cache = CachedSecrets::new(inner.clone(), Duration::from_secs(300));
+        let id = WebhookId::from_trusted("wh_1");
+        // No secret: asked every time.
+        assert_eq!(cache.get(&id, at(0)).await.unwrap(), None);
+        assert_eq!(cache.get(&id, at(0)).await.unwrap(), None);
+        assert_eq!(inner.loads.load(Ordering::SeqCst), 2);
+        // A secret set elsewhere is found, then served from memory.
+        inner.put(&id, "first-secret", at(0)).await.unwrap();
+        assert!(cache.get(&id, at(1)).await.unwrap().is_some());
+        assert!(cache.get(&id, at(2)).await.unwrap().is_some());
+        assert_eq!(inner.loads.load(Ordering::SeqCst), 3);
+        // After the TTL it is read again.
+        tokio::time::advance(Duration::from_secs(301)).await;
+        assert!(cache.get(&id, at(3)).await.unwrap().is_some());
+        assert_eq!(inner.loads.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn changes_through_the_cache_are_seen_at_once() {
+        let inner = Counting::default();
+        let cache = CachedSecrets::new(inner.clone(), Duration::from_secs(300));
+        let id = WebhookId::from_trusted("wh_1");
+        cache.put(&id, "first-secret", at(0)).await.unwrap();
+        assert_eq!(
+            cache.get(&id, at(1)).await.unwrap().unwrap().current,
+            "first-secret"
+        );
+        cache.put(&id, "second-secret", at(2)).await.unwrap();
+        let both = cache.get(&id, at(3)).await.unwrap().unwrap();
+        assert_eq!(
+            (both.current.as_str(), both.previous.as_deref()),
+            ("second-secret", Some("first-secret"))
+        );
+        cache.remove(&id).await.unwrap();
+        assert_eq!(cache.get(&id, at(4)).await.unwrap(), None);
+    }
+}

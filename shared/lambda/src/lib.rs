@@ -1,0 +1,122 @@
+//! What every Lambda function of the service does the same way: JSON logs, SQS
+//! records turned into the core's queue records, partial batch responses, and the
+//! invocation deadline as an `Instant`.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::BatchItemFailure;
+use tracing_subscriber::EnvFilter;
+use webhooks_core::ports::QueueRecord;
+use webhooks_core::time::Timestamp;
+
+/// JSON logs on stdout (CloudWatch), `info` unless `RUST_LOG` says otherwise. Span
+/// fields (webhook id, event id, delivery id, attempt) go into every line.
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .without_time()
+        .with_ansi(false)
+        .try_init();
+}
+
+/// The SQS records of an invocation as the core reads them. A record without a body
+/// gets an empty one (which the core refuses, with a reason).
+pub fn queue_records(event: SqsEvent, now: Timestamp) -> Vec<QueueRecord> {
+    event
+        .records
+        .into_iter()
+        .map(|message| queue_record(message, now))
+        .collect()
+}
+
+fn queue_record(message: SqsMessage, now: Timestamp) -> QueueRecord {
+    let received_at = message
+        .attributes
+        .get("SentTimestamp")
+        .and_then(|ms| ms.parse::<i64>().ok())
+        .map(Timestamp::from_unix_millis)
+        .unwrap_or(now);
+    QueueRecord {
+        message_id: message.message_id.unwrap_or_default(),
+        body: message.body.unwrap_or_default(),
+        received_at,
+    }
+}
+
+/// The answer that makes SQS retry only the listed messages.
+pub fn batch_response(failed_message_ids: Vec<String>) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed_message_ids
+        .into_iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    response
+}
+
+/// The invocation's deadline (`Context::deadline`, unix milliseconds) as an `Instant`.
+pub fn deadline(deadline_unix_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let left = u128::from(deadline_unix_ms).saturating_sub(now_ms);
+    Instant::now() + Duration::from_millis(u64::try_from(left).unwrap_or(u64::MAX / 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_carry_message_id_body_and_sent_time() {
+        let event: SqsEvent = serde_json::from_value(serde_json::json!({"Records": [
+            {"messageId": "m-1", "body": "{}", "attributes": {"SentTimestamp": "1700000000000"}},
+            {"messageId": "m-2"}
+        ]}))
+        .unwrap();
+        let now = Timestamp::from_unix_millis(5);
+        let records = queue_records(event, now);
+        assert_eq!(records[0].message_id, "m-1");
+        assert_eq!(records[0].body, "{}");
+        assert_eq!(
+            records[0].received_at,
+            Timestamp::from_unix_millis(1_700_000_000_000)
+        );
+        assert_eq!(records[1].body, "");
+        assert_eq!(records[1].received_at, now);
+    }
+
+    #[test]
+    fn the_batch_response_lists_only_the_failed_ids() {
+        let response = serde_json::to_value(batch_response(vec!["m-2".into()])).unwrap();
+        assert_eq!(
+            response,
+            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m-2"}]})
+        );
+    }
+
+    #[test]
+    fn a_deadline_in_the_past_is_now() {
+        assert!(deadline(0) <= Instant::now());
+        let later = deadline(
+            u64::try_from(
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis(),
+            )
+            .unwrap()
+                + 60_000,
+        );
+        assert!(later > Instant::now() + Duration::from_secs(50));
+    }
+}
