@@ -42,21 +42,8 @@ impl Function {
     /// endpoint and dummy credentials.
     pub async fn start(name: &str, env: &[(&str, &str)], moto: &Moto) -> Function {
         let runtime = RuntimeApi::start().await;
-        let mut command = Command::new(binary(&format!("webhooks-{name}")));
-        command
-            .env_remove("AWS_PROFILE")
-            .env_remove("RUST_LOG")
-            .envs(lambda_env(&runtime, name))
-            .env("AWS_ENDPOINT_URL", &moto.endpoint)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .envs(env.iter().map(|(k, v)| (*k, *v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true);
+        let mut command = command(name, &runtime, env, moto);
+        command.stdout(Stdio::null()).stderr(Stdio::null());
         let child = command.spawn().expect("the function's binary starts");
         Function {
             runtime,
@@ -83,16 +70,7 @@ impl Function {
 /// code and everything it printed. For start-up failures.
 pub async fn run_to_exit(name: &str, env: &[(&str, &str)], moto: &Moto) -> (Option<i32>, String) {
     let runtime = RuntimeApi::start().await;
-    let mut command = Command::new(binary(&format!("webhooks-{name}")));
-    command
-        .env_remove("AWS_PROFILE")
-        .env_remove("RUST_LOG")
-        .envs(lambda_env(&runtime, name))
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .envs(env.iter().map(|(k, v)| (*k, *v)))
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
+    let mut command = command(name, &runtime, env, moto);
     let output = tokio::time::timeout(INVOCATION, command.output())
         .await
         .expect("the function exits by itself")
@@ -104,6 +82,25 @@ pub async fn run_to_exit(name: &str, env: &[(&str, &str)], moto: &Moto) -> (Opti
         "it asked for work: {printed}"
     );
     (output.status.code(), printed)
+}
+
+/// `webhooks-<name>` with the Lambda environment pointed at `runtime`, the emulator's
+/// endpoint and dummy credentials, and `env` (the function's configuration).
+fn command(name: &str, runtime: &RuntimeApi, env: &[(&str, &str)], moto: &Moto) -> Command {
+    let mut command = Command::new(binary(&format!("webhooks-{name}")));
+    command
+        .env_remove("AWS_PROFILE")
+        .env_remove("RUST_LOG")
+        .envs(lambda_env(runtime, name))
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    command
 }
 
 /// A fixture from `tests/fixtures/`, with placeholders (`{{NAME}}`, always inside a
