@@ -24,7 +24,9 @@ lint:
 
 ## Unit, conformance and integration tests; the AWS ones against the pinned moto
 ## emulator, which scripts/moto.sh installs (.venv) and starts on a free loopback port.
+## The Lambda functions' binaries are built first: tests run them as processes.
 unit:
+	$(CARGO) build --locked -p webhooks-api -p webhooks-test-connection -p webhooks-delivery -p webhooks-log-writer
 	scripts/moto.sh run -- $(CARGO) test --locked --workspace --all-targets
 
 moto:
