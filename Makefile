@@ -24,9 +24,10 @@ lint:
 
 ## Unit, conformance and integration tests; the AWS ones against the pinned moto
 ## emulator, which scripts/moto.sh installs (.venv) and starts on a free loopback port.
-## The Lambda functions' binaries are built first: tests run them as processes.
+## Everything is built first (the same features as the tests, so nothing builds
+## twice): the Lambda tests run the functions' binaries as processes.
 unit:
-	$(CARGO) build --locked -p webhooks-api -p webhooks-test-connection -p webhooks-delivery -p webhooks-log-writer
+	$(CARGO) build --locked --workspace --all-targets
 	scripts/moto.sh run -- $(CARGO) test --locked --workspace --all-targets
 
 moto:
