@@ -3,6 +3,7 @@
 //! delivers from that queue. One process owns a database file.
 
 mod app;
+mod cache;
 mod db;
 mod logs;
 mod queue;

@@ -3,7 +3,7 @@
 //! the worker records attempts straight into it.
 
 use async_trait::async_trait;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 use webhooks_core::ids::{DeliveryId, WebhookId};
 use webhooks_core::log::{LoggedAttempt, Outcome};
 use webhooks_core::ports::{LogSink, LogStore, Page, StoreError};
@@ -73,36 +73,32 @@ impl LogStore for SqliteLogStore {
         if rows.is_empty() {
             return Ok(());
         }
+        // One write, so the rows commit together (and with the writes beside them).
         self.db
-            .call(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
+            .write(move |conn| {
+                // The same attempt appended twice (a redelivered log message) replaces
+                // itself: the key is the record's identity.
+                let mut statement = conn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO delivery_logs
+                         (webhook_id, sk, delivery_id, attempt, outcome, at_ms, body)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )
                     .or_backend()?;
-                {
-                    // The same attempt appended twice (a redelivered log message)
-                    // replaces itself: the key is the record's identity.
-                    let mut statement = tx
-                        .prepare_cached(
-                            "INSERT OR REPLACE INTO delivery_logs
-                             (webhook_id, sk, delivery_id, attempt, outcome, at_ms, body)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        )
+                for row in &rows {
+                    statement
+                        .execute(params![
+                            row.webhook_id,
+                            row.sk,
+                            row.delivery_id,
+                            row.attempt,
+                            row.outcome,
+                            row.at_ms,
+                            row.body
+                        ])
                         .or_backend()?;
-                    for row in &rows {
-                        statement
-                            .execute(params![
-                                row.webhook_id,
-                                row.sk,
-                                row.delivery_id,
-                                row.attempt,
-                                row.outcome,
-                                row.at_ms,
-                                row.body
-                            ])
-                            .or_backend()?;
-                    }
                 }
-                tx.commit().or_backend()
+                Ok(())
             })
             .await
     }

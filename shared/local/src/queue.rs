@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::params;
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 use webhooks_core::event::Event;
@@ -123,11 +123,11 @@ impl SqliteQueue {
     ) -> Result<(), StoreError> {
         let not_before = millis(self.clock.now()).saturating_add(duration_millis(delay));
         self.db
-            .call(move |conn| {
-                conn.execute(
+            .write(move |conn| {
+                conn.prepare_cached(
                     "INSERT INTO jobs (kind, payload, not_before_ms) VALUES (?1, ?2, ?3)",
-                    params![kind.as_str(), payload, not_before],
                 )
+                .and_then(|mut insert| insert.execute(params![kind.as_str(), payload, not_before]))
                 .or_backend()
                 .map(drop)
             })
@@ -149,7 +149,7 @@ impl SqliteQueue {
                     .prepare_cached(
                         "UPDATE jobs SET leased_until_ms = ?2
                          WHERE id IN (
-                             SELECT id FROM jobs
+                             SELECT id FROM jobs INDEXED BY jobs_by_due
                              WHERE not_before_ms <= ?1 AND leased_until_ms <= ?1
                              ORDER BY not_before_ms, id
                              LIMIT ?3)
@@ -175,11 +175,82 @@ impl SqliteQueue {
         Ok(jobs)
     }
 
+    /// What the worker does each round, as one write (it shares a transaction with
+    /// the writes waiting beside it): leases up to `limit` due jobs like
+    /// [`claim_due`](Self::claim_due), and tells when the next job after them is due,
+    /// like [`next_due_at`](Self::next_due_at) but through the indexes (the due index
+    /// for jobs not leased, the lease index for leased ones) instead of a scan of the
+    /// whole queue. A time in the past means "due now".
+    pub async fn claim_ready(
+        &self,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<(Vec<Job>, Option<Timestamp>), StoreError> {
+        let now = millis(self.clock.now());
+        let leased_until = now.saturating_add(duration_millis(lease));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let (mut jobs, next) = self
+            .db
+            .write(move |conn| {
+                let mut jobs = Vec::new();
+                if limit > 0 {
+                    let mut claim = conn
+                        .prepare_cached(
+                            "UPDATE jobs SET leased_until_ms = ?2
+                             WHERE id IN (
+                                 SELECT id FROM jobs INDEXED BY jobs_by_due
+                                 WHERE not_before_ms <= ?1 AND leased_until_ms <= ?1
+                                 ORDER BY not_before_ms, id
+                                 LIMIT ?3)
+                             RETURNING id, kind, payload, not_before_ms, attempts",
+                        )
+                        .or_backend()?;
+                    let rows = claim
+                        .query_map(params![now, leased_until, limit], |row| {
+                            Ok(Job {
+                                id: row.get(0)?,
+                                kind: row.get(1)?,
+                                payload: row.get(2)?,
+                                not_before: Timestamp::from_unix_millis(row.get(3)?),
+                                attempts: row.get(4)?,
+                            })
+                        })
+                        .or_backend()?;
+                    jobs = rows.collect::<Result<Vec<_>, _>>().or_backend()?;
+                }
+                // MIN(MAX(not_before, leased_until)) over the queue, in two parts. Not
+                // leased (lease ended): the first by due order; if its not-before has
+                // passed, something is due now, which is all the answer has to say.
+                // Leased: only those rows, found by the lease index.
+                let next: Option<i64> = conn
+                    .prepare_cached(
+                        "SELECT MIN(due) FROM (
+                             SELECT due FROM (
+                                 SELECT MAX(not_before_ms, leased_until_ms) AS due
+                                 FROM jobs INDEXED BY jobs_by_due
+                                 WHERE leased_until_ms <= ?1
+                                 ORDER BY not_before_ms, id LIMIT 1)
+                             UNION ALL
+                             SELECT MIN(MAX(not_before_ms, leased_until_ms))
+                             FROM jobs INDEXED BY jobs_by_lease
+                             WHERE leased_until_ms > ?1)",
+                    )
+                    .and_then(|mut select| select.query_row([now], |row| row.get(0)))
+                    .or_backend()?;
+                Ok((jobs, next))
+            })
+            .await?;
+        // RETURNING gives no order guarantee.
+        jobs.sort_by_key(|job| (job.not_before, job.id));
+        Ok((jobs, next.map(Timestamp::from_unix_millis)))
+    }
+
     /// Removes a job that ran.
     pub async fn complete(&self, job_id: i64) -> Result<(), StoreError> {
         self.db
-            .call(move |conn| {
-                conn.execute("DELETE FROM jobs WHERE id = ?1", [job_id])
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM jobs WHERE id = ?1")
+                    .and_then(|mut delete| delete.execute([job_id]))
                     .or_backend()
                     .map(drop)
             })
@@ -190,12 +261,12 @@ impl SqliteQueue {
     pub async fn release(&self, job_id: i64, retry_in: Duration) -> Result<(), StoreError> {
         let not_before = millis(self.clock.now()).saturating_add(duration_millis(retry_in));
         self.db
-            .call(move |conn| {
-                conn.execute(
+            .write(move |conn| {
+                conn.prepare_cached(
                     "UPDATE jobs SET not_before_ms = ?2, leased_until_ms = 0, attempts = attempts + 1
                      WHERE id = ?1",
-                    params![job_id, not_before],
                 )
+                .and_then(|mut update| update.execute(params![job_id, not_before]))
                 .or_backend()
                 .map(drop)
             })
@@ -206,20 +277,19 @@ impl SqliteQueue {
     pub async fn bury(&self, job_id: i64, reason: &str) -> Result<(), StoreError> {
         let reason = reason.to_owned();
         let now = millis(self.clock.now());
+        // Both statements commit together: the write shares one transaction.
         self.db
-            .call(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .or_backend()?;
-                tx.execute(
+            .write(move |conn| {
+                conn.execute(
                     "INSERT OR REPLACE INTO dead_jobs (id, kind, payload, attempts, reason, buried_at_ms)
                      SELECT id, kind, payload, attempts, ?2, ?3 FROM jobs WHERE id = ?1",
                     params![job_id, reason, now],
                 )
                 .or_backend()?;
-                tx.execute("DELETE FROM jobs WHERE id = ?1", [job_id])
-                    .or_backend()?;
-                tx.commit().or_backend()
+                conn.prepare_cached("DELETE FROM jobs WHERE id = ?1")
+                    .and_then(|mut delete| delete.execute([job_id]))
+                    .or_backend()
+                    .map(drop)
             })
             .await
     }

@@ -54,4 +54,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         ON delivery_logs (webhook_id, delivery_id, attempt);
     CREATE INDEX IF NOT EXISTS delivery_logs_by_time ON delivery_logs (at_ms);
     ",
+    // 2: leased jobs by lease end, so the worker finds the next due time without
+    // reading the whole queue (see `SqliteQueue::claim_ready`).
+    "
+    CREATE INDEX IF NOT EXISTS jobs_by_lease ON jobs (leased_until_ms);
+    ",
 ];

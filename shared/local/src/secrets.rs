@@ -9,7 +9,7 @@ use webhooks_core::ports::{SecretStore, StoreError, ROTATION_GRACE};
 use webhooks_core::signing::SigningSecrets;
 use webhooks_core::time::Timestamp;
 
-use crate::db::{duration_millis, millis, Db, OrBackend};
+use crate::db::{duration_millis, millis, Db, OrBackend, SecretRow};
 
 #[derive(Clone, Debug)]
 pub struct SqliteSecretStore {
@@ -38,28 +38,27 @@ impl SecretStore for SqliteSecretStore {
         let key = id.as_str().to_owned();
         let secret = secret.to_owned();
         let now = millis(now);
-        self.db
-            .call(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .or_backend()?;
-                let rotated = tx
-                    .execute(
-                        "UPDATE secrets SET previous = current, current = ?2, rotated_at_ms = ?3
+        let committed = self.db.call_invalidating(&self.db.secrets, move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .or_backend()?;
+            let rotated = tx
+                .execute(
+                    "UPDATE secrets SET previous = current, current = ?2, rotated_at_ms = ?3
                          WHERE webhook_id = ?1",
-                        params![key, secret, now],
-                    )
-                    .or_backend()?;
-                if rotated == 0 {
-                    tx.execute(
-                        "INSERT INTO secrets (webhook_id, current) VALUES (?1, ?2)",
-                        params![key, secret],
-                    )
-                    .or_backend()?;
-                }
-                tx.commit().or_backend()
-            })
-            .await?;
+                    params![key, secret, now],
+                )
+                .or_backend()?;
+            if rotated == 0 {
+                tx.execute(
+                    "INSERT INTO secrets (webhook_id, current) VALUES (?1, ?2)",
+                    params![key, secret],
+                )
+                .or_backend()?;
+            }
+            tx.commit().or_backend()
+        });
+        committed.await?;
         Ok(Self::reference(id))
     }
 
@@ -68,19 +67,16 @@ impl SecretStore for SqliteSecretStore {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError> {
-        let key = id.as_str().to_owned();
-        let stored: Option<(String, Option<String>, Option<i64>)> = self
-            .db
-            .call(move |conn| {
-                conn.query_row(
-                    "SELECT current, previous, rotated_at_ms FROM secrets WHERE webhook_id = ?1",
-                    [&key],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
-                .optional()
-                .or_backend()
-            })
-            .await?;
+        let stored = match self.db.secrets.get(id.as_str()) {
+            Ok(stored) => stored,
+            Err(ticket) => {
+                let stored = self.read(id).await?;
+                self.db
+                    .secrets
+                    .fill(ticket, id.as_str().to_owned(), stored.clone());
+                stored
+            }
+        };
         let grace = duration_millis(ROTATION_GRACE);
         Ok(stored.map(|(current, previous, rotated_at)| {
             let in_grace = rotated_at.is_some_and(|at| millis(now).saturating_sub(at) < grace);
@@ -94,10 +90,30 @@ impl SecretStore for SqliteSecretStore {
     async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
         let key = id.as_str().to_owned();
         self.db
-            .call(move |conn| {
+            .call_invalidating(&self.db.secrets, move |conn| {
                 conn.execute("DELETE FROM secrets WHERE webhook_id = ?1", [&key])
                     .or_backend()
                     .map(drop)
+            })
+            .await
+    }
+}
+
+impl SqliteSecretStore {
+    /// The stored row, from the database.
+    async fn read(&self, id: &WebhookId) -> Result<Option<SecretRow>, StoreError> {
+        let key = id.as_str().to_owned();
+        self.db
+            .call(move |conn| {
+                conn.prepare_cached(
+                    "SELECT current, previous, rotated_at_ms FROM secrets WHERE webhook_id = ?1",
+                )
+                .and_then(|mut select| {
+                    select
+                        .query_row([&key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                        .optional()
+                })
+                .or_backend()
             })
             .await
     }

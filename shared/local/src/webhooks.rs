@@ -1,6 +1,8 @@
 //! Webhooks in SQLite: the webhook as JSON, plus the columns queries need (id, event,
 //! enabled, version).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 use webhooks_core::ids::WebhookId;
@@ -58,10 +60,8 @@ fn is_unique_violation(error: &rusqlite::Error) -> bool {
 
 fn load(conn: &Connection, id: &str) -> Result<Option<Webhook>, StoreError> {
     let body: Option<String> = conn
-        .query_row("SELECT body FROM webhooks WHERE id = ?1", [id], |row| {
-            row.get(0)
-        })
-        .optional()
+        .prepare_cached("SELECT body FROM webhooks WHERE id = ?1")
+        .and_then(|mut select| select.query_row([id], |row| row.get(0)).optional())
         .or_backend()?;
     body.as_deref().map(decode).transpose()
 }
@@ -71,7 +71,7 @@ impl WebhookStore for SqliteWebhookStore {
     async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
         let row = Row::of(webhook)?;
         self.db
-            .call(move |conn| {
+            .call_invalidating(&self.db.subscribers, move |conn| {
                 match conn.execute(
                     "INSERT INTO webhooks (id, event, enabled, version, body)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -94,7 +94,7 @@ impl WebhookStore for SqliteWebhookStore {
         let row = Row::of(webhook)?;
         let expected = version_column(expected_version)?;
         self.db
-            .call(move |conn| {
+            .call_invalidating(&self.db.subscribers, move |conn| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .or_backend()?;
@@ -136,7 +136,7 @@ impl WebhookStore for SqliteWebhookStore {
     async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
         let id = id.as_str().to_owned();
         self.db
-            .call(move |conn| {
+            .call_invalidating(&self.db.subscribers, move |conn| {
                 let body: Option<String> = conn
                     .query_row(
                         "DELETE FROM webhooks WHERE id = ?1 RETURNING body",
@@ -164,18 +164,15 @@ impl WebhookStore for SqliteWebhookStore {
     }
 
     async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
-        let event = event_type.to_owned();
+        let ticket = match self.db.subscribers.get(event_type) {
+            Ok(cached) => return Ok(cached.to_vec()),
+            Err(ticket) => ticket,
+        };
+        let found = self.read_subscribers(event_type).await?;
         self.db
-            .call(move |conn| {
-                let mut statement = conn
-                    .prepare_cached("SELECT body FROM webhooks WHERE event = ?1 ORDER BY id")
-                    .or_backend()?;
-                let bodies = statement
-                    .query_map([&event], |row| row.get::<_, String>(0))
-                    .or_backend()?;
-                bodies.map(|body| decode(&body.or_backend()?)).collect()
-            })
-            .await
+            .subscribers
+            .fill(ticket, event_type.to_owned(), Arc::from(found.as_slice()));
+        Ok(found)
     }
 
     async fn set_failing_since(
@@ -185,7 +182,7 @@ impl WebhookStore for SqliteWebhookStore {
     ) -> Result<(), StoreError> {
         let id = id.as_str().to_owned();
         self.db
-            .call(move |conn| {
+            .call_invalidating(&self.db.subscribers, move |conn| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .or_backend()?;
@@ -198,6 +195,24 @@ impl WebhookStore for SqliteWebhookStore {
                 )
                 .or_backend()?;
                 tx.commit().or_backend()
+            })
+            .await
+    }
+}
+
+impl SqliteWebhookStore {
+    /// Every webhook of `event_type`, from the database.
+    async fn read_subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
+        let event = event_type.to_owned();
+        self.db
+            .call(move |conn| {
+                let mut statement = conn
+                    .prepare_cached("SELECT body FROM webhooks WHERE event = ?1 ORDER BY id")
+                    .or_backend()?;
+                let bodies = statement
+                    .query_map([&event], |row| row.get::<_, String>(0))
+                    .or_backend()?;
+                bodies.map(|body| decode(&body.or_backend()?)).collect()
             })
             .await
     }
@@ -247,4 +262,68 @@ fn list_page(
         None
     };
     Ok(Page { items, next_cursor })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use webhooks_core::webhook::ClientScope;
+
+    use super::*;
+
+    fn enabled_webhook(event: &str) -> Webhook {
+        let at = Timestamp::parse("2026-11-28T12:00:00Z").unwrap();
+        Webhook {
+            id: WebhookId::generate(),
+            name: "cached".into(),
+            url: "https://receiver.example/hook".into(),
+            event: event.into(),
+            clients: ClientScope::all(),
+            enabled: true,
+            secret_ref: None,
+            disabled_reason: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+            failing_since: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_whose_caller_went_away_still_reaches_the_subscribers_cache() {
+        // GIVEN an enabled subscriber, read once so that it is cached
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteWebhookStore::new(Db::open(dir.path().join("w.db")).unwrap());
+        let webhook = enabled_webhook("report.publish_status");
+        store.insert(&webhook).await.unwrap();
+        assert!(store.subscribers("report.publish_status").await.unwrap()[0].enabled);
+
+        // WHEN it is disabled by a request whose caller stops waiting once the write
+        // is handed to the (busy) database thread: a client that hung up
+        let (started, running) = std::sync::mpsc::channel();
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let mut busy = Box::pin(store.db.call(move |_| {
+            let _ = started.send(());
+            let _ = hold.recv_timeout(Duration::from_secs(10));
+            Ok(())
+        }));
+        assert!(futures::poll!(&mut busy).is_pending());
+        running.recv_timeout(Duration::from_secs(10)).unwrap();
+        let mut disabled = webhook.clone();
+        disabled.enabled = false;
+        disabled.version = 2;
+        let mut replace = store.replace(&disabled, 1);
+        assert!(futures::poll!(&mut replace).is_pending());
+        drop(replace);
+        release.send(()).unwrap();
+        busy.await.unwrap();
+        // (a later call runs after the write: the database thread takes them in order)
+        let stored = store.get(&webhook.id).await.unwrap().unwrap();
+
+        // THEN the write committed, and the subscribers read now are the new ones
+        assert!(!stored.enabled);
+        let subscribers = store.subscribers("report.publish_status").await.unwrap();
+        assert!(!subscribers[0].enabled, "a stale cached subscriber");
+    }
 }

@@ -21,6 +21,8 @@ use crate::queue::{Job, SqliteQueue, Work};
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
 /// The longest wait after a failed job.
 const MAX_BACKOFF: Duration = Duration::from_secs(5 * 60);
+/// How long a busy worker waits after a wake-up before claiming again.
+const CLAIM_PAUSE: Duration = Duration::from_millis(1);
 /// `run_until_idle` stops after this many claim rounds even if work keeps coming.
 const MAX_IDLE_ROUNDS: usize = 1000;
 
@@ -41,7 +43,8 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
-            concurrency: 16,
+            // Jobs mostly wait on receivers; the dispatcher caps requests in flight.
+            concurrency: 64,
             retention: Duration::from_secs(30 * 24 * 3600),
             prune_every: Duration::from_secs(3600),
             idle_poll: Duration::from_secs(1),
@@ -59,7 +62,8 @@ struct JobRunner {
 
 impl JobRunner {
     async fn run(&self, job: Job) {
-        let span = tracing::info_span!("job", job_id = job.id, kind = %job.kind);
+        // Debug: the warnings below name the job themselves.
+        let span = tracing::debug_span!("job", job_id = job.id, kind = %job.kind);
         self.run_inner(job).instrument(span).await;
     }
 
@@ -68,9 +72,11 @@ impl JobRunner {
             Ok(work) => work,
             Err(reason) => {
                 match self.queue.bury(job.id, &reason).await {
-                    Ok(()) => warn!(reason = %reason, "unreadable job moved to dead_jobs"),
+                    Ok(()) => {
+                        warn!(job_id = job.id, reason = %reason, "unreadable job moved to dead_jobs")
+                    }
                     Err(error) => {
-                        error!(reason = %reason, error = %error, "could not bury an unreadable job");
+                        error!(job_id = job.id, reason = %reason, error = %error, "could not bury an unreadable job");
                     }
                 }
                 return;
@@ -90,15 +96,15 @@ impl JobRunner {
         match result {
             Ok(()) => {
                 if let Err(error) = self.queue.complete(job.id).await {
-                    warn!(error = %error, "could not remove a finished job; it will run again after its lease");
+                    warn!(job_id = job.id, error = %error, "could not remove a finished job; it will run again after its lease");
                 }
             }
             Err(failure) => {
                 let retry_in = backoff(job.attempts);
-                warn!(error = %failure, failures = job.attempts + 1,
+                warn!(job_id = job.id, kind = %job.kind, error = %failure, failures = job.attempts + 1,
                     retry_in_ms = duration_millis(retry_in), "job failed on a store error; retrying later");
                 if let Err(error) = self.queue.release(job.id, retry_in).await {
-                    error!(error = %error, "could not release a failed job; it will run again after its lease");
+                    error!(job_id = job.id, error = %error, "could not release a failed job; it will run again after its lease");
                 }
             }
         }
@@ -157,12 +163,24 @@ impl Worker {
                 next_prune = Instant::now() + self.settings.prune_every;
             }
             let wait = self.claim_into(&mut in_flight, concurrency).await;
+            let mut woken = true;
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => report_join(joined),
+                Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    report_join(joined);
+                    // Take every other finished job too, so one claim fills their slots.
+                    while let Some(joined) = in_flight.try_join_next() {
+                        report_join(joined);
+                    }
+                }
                 () = self.runner.queue.notified() => {}
-                () = tokio::time::sleep(wait) => {}
+                () = tokio::time::sleep(wait) => woken = false,
+            }
+            if woken && !in_flight.is_empty() {
+                // Busy: let more work arrive and more jobs finish, so the next claim
+                // takes several jobs in one write instead of one per wake-up.
+                tokio::time::sleep(CLAIM_PAUSE).await;
             }
         }
         info!(
@@ -184,33 +202,36 @@ impl Worker {
             // A finishing job wakes the loop.
             return self.settings.idle_poll;
         }
-        match self.runner.queue.claim_due(free, self.settings.lease).await {
-            Ok(jobs) => {
+        // One write claims the free slots' worth and reads the next due time.
+        let next_due = match self
+            .runner
+            .queue
+            .claim_ready(free, self.settings.lease)
+            .await
+        {
+            Ok((jobs, next_due)) => {
                 for job in jobs {
                     let runner = self.runner.clone();
                     in_flight.spawn(async move { runner.run(job).await });
                 }
+                next_due
             }
             Err(error) => {
                 warn!(error = %error, "could not claim jobs; trying again shortly");
                 return self.settings.idle_poll;
             }
-        }
+        };
         if in_flight.len() >= concurrency {
             return self.settings.idle_poll;
         }
-        match self.runner.queue.next_due_at().await {
-            Ok(Some(at)) => self
+        match next_due {
+            Some(at) => self
                 .runner
                 .queue
                 .now()
                 .until(at)
                 .min(self.settings.idle_poll),
-            Ok(None) => self.settings.idle_poll,
-            Err(error) => {
-                warn!(error = %error, "could not read the queue's next due time");
-                self.settings.idle_poll
-            }
+            None => self.settings.idle_poll,
         }
     }
 

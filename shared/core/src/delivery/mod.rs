@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
-use tracing::{info, warn, Instrument};
+use tokio::sync::Semaphore;
+use tracing::{debug, info, warn, Instrument};
 
 pub use outcome::{verdict, Verdict};
 pub use request::delivery_request;
@@ -70,11 +71,17 @@ pub struct FanOut {
     pub deferred: usize,
 }
 
+/// Requests in flight at once across every clone of a dispatcher (each event fans out
+/// `concurrency` at a time, and a worker runs many events): it bounds the sockets
+/// open to receivers.
+pub const MAX_REQUESTS_IN_FLIGHT: usize = 512;
+
 #[derive(Clone)]
 pub struct Dispatcher {
     ports: DeliveryPorts,
     settings: DeliverySettings,
     observer: Option<Arc<dyn DeliveryObserver>>,
+    requests: Arc<Semaphore>,
 }
 
 impl Dispatcher {
@@ -83,6 +90,7 @@ impl Dispatcher {
             ports,
             settings,
             observer: None,
+            requests: Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT)),
         }
     }
 
@@ -192,7 +200,9 @@ impl Dispatcher {
         task: &DeliveryTask,
         known: Option<Webhook>,
     ) -> Result<Option<Outcome>, StoreError> {
-        let span = tracing::info_span!("delivery", webhook_id = %task.webhook_id, event_id = %task.event.id,
+        // A debug span: at the default level nothing is formatted per successful
+        // delivery; the events logged at info and above name the delivery themselves.
+        let span = tracing::debug_span!("delivery", webhook_id = %task.webhook_id, event_id = %task.event.id,
             delivery_id = %task.delivery_id, attempt = task.attempt);
         self.attempt_inner(task, known).instrument(span).await
     }
@@ -207,7 +217,9 @@ impl Dispatcher {
             None => match self.ports.webhooks.get(&task.webhook_id).await? {
                 Some(webhook) => webhook,
                 None => {
-                    info!("webhook was deleted; delivery dropped");
+                    info!(webhook_id = %task.webhook_id, event_id = %task.event.id,
+                        delivery_id = %task.delivery_id, attempt = task.attempt,
+                        "webhook was deleted; delivery dropped");
                     return Ok(None);
                 }
             },
@@ -237,6 +249,8 @@ impl Dispatcher {
             Ok(url) => {
                 let request =
                     delivery_request(url, task, secrets.as_ref(), now, self.settings.timeout);
+                // Never closed, so acquiring only waits.
+                let _slot = self.requests.acquire().await.ok();
                 self.ports.sender.post(request).await
             }
             Err(error) => Err(SendError::Refused(crate::outbound::Refusal::InvalidUrl(
@@ -255,9 +269,15 @@ impl Dispatcher {
             next_attempt_at,
         );
         self.report(&record).await?;
+        // Successes are the bulk of the traffic and are in the delivery log already:
+        // debug. Failures stay warnings, with the fields that identify them.
         match outcome {
-            Outcome::Succeeded => info!(outcome = outcome.as_str(), "delivered"),
+            Outcome::Succeeded => debug!(outcome = outcome.as_str(), "delivered"),
             _ => warn!(
+                webhook_id = %task.webhook_id,
+                event_id = %task.event.id,
+                delivery_id = %task.delivery_id,
+                attempt = task.attempt,
                 outcome = outcome.as_str(),
                 error = record.record.error.as_deref().unwrap_or(""),
                 "delivery failed"
