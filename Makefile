@@ -5,7 +5,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DB ?= webhooks.db
 
-.PHONY: run build test lint unit examples console moto clean
+.PHONY: run build test lint infra-lint package unit examples console moto clean
 
 ## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
@@ -14,9 +14,9 @@ run: build
 build:
 	$(CARGO) build --release --locked -p webhooks-cli
 
-## Every test: formatting, lints, receiver snippets, the console in a browser, then
-## unit, conformance and integration tests.
-test: lint examples console unit
+## Every test: formatting, lints, the SAM template's linters, receiver snippets, the
+## console in a browser, then unit, conformance and integration tests.
+test: lint infra-lint examples console unit
 
 lint:
 	$(CARGO) fmt --all --check
@@ -32,6 +32,17 @@ unit:
 
 moto:
 	scripts/moto.sh install
+
+## The SAM template: cfn-lint, sam validate (--lint and plain) and checkov, with the
+## pinned tools scripts/infra-lint.sh installs into .venv/infra.
+infra-lint:
+	bash scripts/infra-lint.sh
+
+ARCH ?= arm64
+## `sam build` of the four functions (cargo-lambda, release, $(ARCH)) into
+## infra/.aws-sam, ready for `sam deploy`. Slow on 2 cores; not part of `make test`.
+package:
+	cd infra && bash ../scripts/infra-lint.sh sam build --parameter-overrides Architecture=$(ARCH)
 
 ## The README's signature-verification snippets (Python and Node) against fixed vectors.
 examples:

@@ -57,6 +57,31 @@ fn the_readme_embeds_each_verification_snippet_verbatim() {
 }
 
 #[test]
+fn the_readme_embeds_each_producer_snippet_verbatim() {
+    let readme = repo_file("README.md");
+    for (path, start, end, fence) in [
+        (
+            "examples/produce/python/send_event.py",
+            "import json",
+            "# --- end of snippet",
+            "```python\n",
+        ),
+        (
+            "examples/produce/rust/src/lib.rs",
+            "use aws_sdk_sqs",
+            "#[cfg(test)]",
+            "```rust\n",
+        ),
+    ] {
+        let snippet = format!("{fence}{}```", region(path, start, end));
+        assert!(
+            readme.contains(&snippet),
+            "README.md does not embed {path} as it is now; copy its region again"
+        );
+    }
+}
+
+#[test]
 fn the_readme_opens_with_the_two_commands() {
     let readme = repo_file("README.md");
     let quick_start = &readme[..readme

@@ -10,7 +10,7 @@ use webhooks_aws::{
     config, AwsClients, DynamoLogStore, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
 };
 use webhooks_core::api::{self, ApiContext, ApiState};
-use webhooks_core::config::{ConfigError, Env, OutboundConfig};
+use webhooks_core::config::{outbound_policy, ConfigError, Env};
 use webhooks_core::outbound::OutboundPolicy;
 use webhooks_core::time::Clock;
 
@@ -33,7 +33,7 @@ impl Config {
             retry_queue_url: config::retry_queue_url(env)?,
             secret_prefix: config::secret_prefix(env)?,
             // The Lambda functions open no private network unless told to.
-            policy: OutboundConfig::from_env(env, "")?.policy,
+            policy: outbound_policy(env, "")?,
         })
     }
 }

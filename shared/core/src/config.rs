@@ -62,20 +62,29 @@ impl OutboundConfig {
     /// `webhooks serve`, nothing for the Lambda functions.
     pub fn from_env(env: &dyn Env, default_allow_nets: &str) -> Result<Self, ConfigError> {
         let timeout_ms = number(env, "DELIVERY_TIMEOUT_MS", 5000, 1000..=30_000)?;
-        let allow = env
-            .var("WEBHOOKS_ALLOW_NETS")
-            .unwrap_or_else(|| default_allow_nets.to_owned());
-        let allow_nets =
-            parse_allow_nets(&allow).map_err(|m| ConfigError::new("WEBHOOKS_ALLOW_NETS", m))?;
-        let require_https = boolean(env, "WEBHOOKS_REQUIRE_HTTPS", false)?;
         Ok(Self {
             timeout: Duration::from_millis(timeout_ms),
-            policy: OutboundPolicy {
-                allow_nets,
-                require_https,
-            },
+            policy: outbound_policy(env, default_allow_nets)?,
         })
     }
+}
+
+/// Only the URL policy (`WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`), for a process
+/// that validates webhook URLs but sends nothing (the api function).
+pub fn outbound_policy(
+    env: &dyn Env,
+    default_allow_nets: &str,
+) -> Result<OutboundPolicy, ConfigError> {
+    let allow = env
+        .var("WEBHOOKS_ALLOW_NETS")
+        .unwrap_or_else(|| default_allow_nets.to_owned());
+    let allow_nets =
+        parse_allow_nets(&allow).map_err(|m| ConfigError::new("WEBHOOKS_ALLOW_NETS", m))?;
+    let require_https = boolean(env, "WEBHOOKS_REQUIRE_HTTPS", false)?;
+    Ok(OutboundPolicy {
+        allow_nets,
+        require_https,
+    })
 }
 
 /// `LOG_RETENTION_DAYS`: 1–3650, default 30.
