@@ -12,6 +12,7 @@ mod error;
 mod expr;
 pub mod limits;
 mod logs;
+mod paging;
 mod queues;
 pub mod sdk;
 mod secrets;

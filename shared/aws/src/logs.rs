@@ -17,6 +17,7 @@ use webhooks_core::ports::{LogStore, Page, StoreError};
 use crate::error::{mapping_error, sdk_error, AwsError};
 use crate::expr::Expression;
 use crate::limits::{batches, item_size, MAX_BATCH_WRITE_ITEMS, MAX_ITEM_BYTES};
+use crate::paging::before_listing;
 
 /// Sort keys are at most 1024 bytes; a longer cursor is not one of ours.
 const MAX_CURSOR_BYTES: usize = 1024;
@@ -254,14 +255,8 @@ impl LogStore for DynamoLogStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<LoggedAttempt>, StoreError> {
-        if cursor.is_some_and(|c| c.is_empty() || c.len() > MAX_CURSOR_BYTES) {
-            return Err(StoreError::InvalidCursor);
-        }
-        if limit == 0 {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
+        if let Some(empty) = before_listing(cursor, MAX_CURSOR_BYTES, limit)? {
+            return Ok(empty);
         }
         let expr = list_query(webhook, outcome, cursor)?;
         // One more than the page tells whether another follows. Without a filter,

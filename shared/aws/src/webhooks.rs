@@ -17,6 +17,7 @@ use webhooks_core::webhook::{ClientScope, Webhook};
 
 use crate::error::{mapping_error, sdk_error};
 use crate::expr::{all_of, Expression};
+use crate::paging::before_listing;
 
 /// The GSI that finds an event type's webhooks.
 pub const EVENT_INDEX: &str = "by_event";
@@ -291,14 +292,8 @@ impl WebhookStore for DynamoWebhookStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Webhook>, StoreError> {
-        if cursor.is_some_and(|c| c.is_empty() || c.len() > MAX_CURSOR_BYTES) {
-            return Err(StoreError::InvalidCursor);
-        }
-        if limit == 0 {
-            return Ok(Page {
-                items: Vec::new(),
-                next_cursor: None,
-            });
+        if let Some(empty) = before_listing(cursor, MAX_CURSOR_BYTES, limit)? {
+            return Ok(empty);
         }
         let expr = list_filter(filter, cursor)?;
         expr.debug_check();
