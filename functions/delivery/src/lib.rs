@@ -2,7 +2,7 @@
 //! the retry queue (delivery tasks), answered with the records SQS should retry.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use webhooks_aws::{
@@ -11,13 +11,18 @@ use webhooks_aws::{
 };
 use webhooks_core::config::{ConfigError, Env, OutboundConfig};
 use webhooks_core::delivery::batch::process_batch;
-use webhooks_core::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
+use webhooks_core::delivery::{DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink};
 use webhooks_core::metrics::EmfMetrics;
 use webhooks_core::outbound::{GuardedSender, SendError};
 use webhooks_core::time::Clock;
 
 /// The CloudWatch namespace of the delivery metrics.
 pub const METRICS_NAMESPACE: &str = "Webhooks";
+
+/// Log records per `SendMessageBatch` (the SQS maximum).
+const LOG_GROUP_SIZE: usize = 10;
+/// How long a log record waits for others to share its call.
+const LOG_GROUP_LINGER: Duration = Duration::from_millis(5);
 
 /// What the delivery function reads from its environment.
 #[derive(Debug, Clone)]
@@ -74,7 +79,12 @@ impl Delivery {
                 &config.retry_queue_url,
                 clock.clone(),
             )),
-            logs: Arc::new(SqsLogSink::new(clients.sqs.clone(), &config.logs_queue_url)),
+            // The attempts of a fan-out leave in SendMessageBatch calls of up to 10.
+            logs: Arc::new(GroupedLogSink::new(
+                Arc::new(SqsLogSink::new(clients.sqs.clone(), &config.logs_queue_url)),
+                LOG_GROUP_SIZE,
+                LOG_GROUP_LINGER,
+            )),
             sender: Arc::new(GuardedSender::new(config.outbound.policy.clone())?),
             clock: clock.clone(),
         };

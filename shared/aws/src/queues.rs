@@ -256,6 +256,25 @@ impl LogSink for SqsLogSink {
             .map_err(sdk_error("SendMessage"))?;
         Ok(())
     }
+
+    /// `SendMessageBatch` (see [`SqsLogSink::record_batch`]); only the entries that
+    /// could not be sent fail.
+    async fn record_many(&self, attempts: &[LoggedAttempt]) -> Vec<Result<(), StoreError>> {
+        let failure = match self.record_batch(attempts).await {
+            Ok(()) => return attempts.iter().map(|_| Ok(())).collect(),
+            Err(error) => error,
+        };
+        let batch = match &failure {
+            StoreError::Backend(source) => source.downcast_ref::<BatchFailure>().cloned(),
+            _ => None,
+        };
+        (0..attempts.len())
+            .map(|index| match &batch {
+                Some(batch) if !batch.failed.contains(&index) => Ok(()),
+                _ => Err(StoreError::backend(failure.to_string())),
+            })
+            .collect()
+    }
 }
 
 /// [`DeadLetters`] on the events DLQ: the refused body as it came, and why as the

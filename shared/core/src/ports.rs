@@ -115,6 +115,16 @@ pub trait TaskQueue: Send + Sync {
 #[async_trait]
 pub trait LogSink: Send + Sync {
     async fn record(&self, attempt: &LoggedAttempt) -> Result<(), StoreError>;
+
+    /// Several attempts at once (a sink with a batch call overrides this); the answer
+    /// has one result per attempt, in order. By default, one `record` after another.
+    async fn record_many(&self, attempts: &[LoggedAttempt]) -> Vec<Result<(), StoreError>> {
+        let mut results = Vec::with_capacity(attempts.len());
+        for attempt in attempts {
+            results.push(self.record(attempt).await);
+        }
+        results
+    }
 }
 
 /// The delivery log, newest first.

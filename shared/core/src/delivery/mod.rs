@@ -2,6 +2,7 @@
 //! worker.
 
 pub mod batch;
+mod grouped_log;
 mod outcome;
 mod request;
 
@@ -12,6 +13,7 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn, Instrument};
 
+pub use grouped_log::GroupedLogSink;
 pub use outcome::{verdict, Verdict};
 pub use request::delivery_request;
 
