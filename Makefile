@@ -5,7 +5,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DB ?= webhooks.db
 
-.PHONY: run build test lint infra-lint package unit examples console moto clean
+.PHONY: run build test lint infra-lint package bench unit examples console moto clean
 
 ## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
@@ -51,6 +51,13 @@ examples:
 ## The admin console's browser tests (installs Debian's chromium and playwright-core if missing).
 console:
 	bash console/test.sh
+
+## Benchmarks: criterion micro-benchmarks, the system benchmark of `webhooks serve`
+## (release) against the svix-server reference, the delivery function on moto and the
+## Lambda binaries' size and init time; prints the table and writes BENCHMARKS.md.
+## Figures are reported, never asserted. RUNS=3 MICRO=0 AWS=0 make bench for less.
+bench:
+	CARGO=$(CARGO) bash scripts/bench.sh
 
 clean:
 	$(CARGO) clean

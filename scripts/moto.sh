@@ -3,8 +3,8 @@
 #
 #   scripts/moto.sh install           create .venv with moto (quick when it is there)
 #   scripts/moto.sh run -- CMD...     install, start moto on a free loopback port, run
-#                                     CMD with AWS_ENDPOINT_URL pointing at it, stop it;
-#                                     exits with CMD's status
+#                                     CMD with AWS_ENDPOINT_URL pointing at it (and
+#                                     MOTO_PID, its pid), stop it; exits with CMD's status
 #   scripts/moto.sh start             install and start in the background; prints
 #                                     `export AWS_ENDPOINT_URL=...` (eval it) and keeps
 #                                     the server's pid in .venv/moto.pid
@@ -92,6 +92,7 @@ run)
     launch
     trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
     export_env
+    export MOTO_PID="$SERVER_PID" # moto's process, for CPU figures (make bench)
     say "moto $MOTO_VERSION at $AWS_ENDPOINT_URL"
     status=0
     "$@" || status=$?

@@ -18,6 +18,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// `serve` makes many small allocations per delivery, across threads (headers, JSON,
+/// log records); glibc's malloc took about a fifth of its CPU (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use crate::error::CliError;
 
 #[derive(Debug, Parser)]

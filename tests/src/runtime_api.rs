@@ -26,6 +26,8 @@ pub enum Answer {
 struct Inner {
     pending: VecDeque<(String, serde_json::Value, Duration)>,
     answers: Vec<(String, Answer)>,
+    /// When each answer arrived, by request id (for timings).
+    answered_at: Vec<(String, Instant)>,
     init_error: Option<serde_json::Value>,
     first_poll: Option<Instant>,
 }
@@ -101,6 +103,15 @@ impl RuntimeApi {
         self.lock().first_poll
     }
 
+    /// When the answer to `request_id` arrived, if it did.
+    pub fn answered_at(&self, request_id: &str) -> Option<Instant> {
+        self.lock()
+            .answered_at
+            .iter()
+            .find(|(id, _)| id == request_id)
+            .map(|&(_, at)| at)
+    }
+
     pub fn init_error(&self) -> Option<serde_json::Value> {
         self.lock().init_error.clone()
     }
@@ -163,20 +174,16 @@ async fn respond(
     Path(id): Path<String>,
     body: Bytes,
 ) -> StatusCode {
-    inner
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .answers
-        .push((id, Answer::Response(parse(&body))));
+    let mut guard = inner.lock().unwrap_or_else(|e| e.into_inner());
+    guard.answered_at.push((id.clone(), Instant::now()));
+    guard.answers.push((id, Answer::Response(parse(&body))));
     StatusCode::ACCEPTED
 }
 
 async fn fail(State((inner, _)): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    inner
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .answers
-        .push((id, Answer::Error(parse(&body))));
+    let mut guard = inner.lock().unwrap_or_else(|e| e.into_inner());
+    guard.answered_at.push((id.clone(), Instant::now()));
+    guard.answers.push((id, Answer::Error(parse(&body))));
     StatusCode::ACCEPTED
 }
 

@@ -1,0 +1,35 @@
+//! Benchmarks of the webhooks service (`make bench`).
+//!
+//! - `benches/micro.rs`: criterion micro-benchmarks of the hot pure functions
+//!   (signing, event parsing, fan-out matching), on the fixtures in [`fixtures`].
+//! - the `bench` binary: the system benchmark of `webhooks serve` (a release binary on
+//!   a fresh SQLite file per run) fed by 32 keep-alive connections and delivering to a
+//!   loopback receiver of ours ([`receiver`], its own process), a naive one-at-a-time
+//!   sender in the same run ([`naive`]), and the markdown report ([`report`]) that goes
+//!   to `BENCHMARKS.md`.
+//! - the AWS part of `bench system` (with `--functions`, under `scripts/moto.sh run`):
+//!   the delivery function's release binary on the AWS adapters against moto
+//!   ([`aws_delivery`]), and each function's binary size and init time
+//!   ([`lambda_init`]), all run through the fake runtime API of `webhooks-tests`
+//!   ([`lambda`]).
+//!
+//! Nothing here is a test: figures are reported, never asserted.
+
+pub mod aws_delivery;
+pub mod fixtures;
+pub mod http;
+pub mod lambda;
+pub mod lambda_init;
+pub mod machine;
+pub mod micro;
+pub mod naive;
+pub mod proc;
+pub mod receiver;
+pub mod report;
+pub mod service;
+pub mod stats;
+pub mod system;
+
+/// Every fallible step of the driver reports a message meant for the terminal.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub type Result<T, E = BoxError> = std::result::Result<T, E>;

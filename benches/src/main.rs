@@ -1,0 +1,225 @@
+//! `bench`: the system benchmark driver behind `make bench`, and the loopback
+//! receiver it starts (`bench receiver`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use webhooks_bench::machine::Machine;
+use webhooks_bench::report::{self, Report, ShapeResults, REFERENCE_A, REFERENCE_B};
+use webhooks_bench::system::{self, Receiver, Shape, SHAPE_A, SHAPE_B};
+use webhooks_bench::{lambda, micro, naive, receiver, Result};
+
+#[derive(Debug, Parser)]
+#[command(name = "bench", about = "Benchmarks of the webhooks service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the system benchmark and the naive baseline (and with --functions the AWS
+    /// part), then write the report.
+    System(SystemArgs),
+    /// Run the criterion micro-benchmarks with short times (results under DIR).
+    Micro(MicroArgs),
+    /// The loopback receiver (started by `system`): prints its address, answers 200.
+    Receiver,
+}
+
+#[derive(Debug, clap::Args)]
+struct MicroArgs {
+    /// Criterion's output directory.
+    #[arg(long, default_value = "target/criterion")]
+    criterion: PathBuf,
+    /// Warm-up time per benchmark, seconds.
+    #[arg(long, default_value_t = 1.0)]
+    warm_up: f64,
+    /// Measurement time per benchmark, seconds.
+    #[arg(long, default_value_t = 2.0)]
+    measurement: f64,
+}
+
+#[derive(Debug, clap::Args)]
+struct SystemArgs {
+    /// The `webhooks` release binary to benchmark.
+    #[arg(long, default_value = "target/release/webhooks")]
+    webhooks: PathBuf,
+    /// Runs per shape (the report gives the median and the spread).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Concurrent keep-alive connections posting events.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Deliveries per naive-baseline run.
+    #[arg(long, default_value_t = 2_000)]
+    naive: usize,
+    /// Shapes to run: A (5,000 events × 1 webhook), B (100 events × 100 webhooks); ""
+    /// for none.
+    #[arg(long, value_delimiter = ',', default_value = "A,B")]
+    shapes: Vec<String>,
+    /// The directory of the functions' release binaries (`webhooks-delivery`, ...): runs
+    /// the AWS part (needs moto: run under `scripts/moto.sh run --`).
+    #[arg(long)]
+    functions: Option<PathBuf>,
+    /// Delivery-function processes in the AWS part (default: --runs); each gets one
+    /// cold invocation and --aws-warm warm ones.
+    #[arg(long)]
+    aws_processes: Option<usize>,
+    /// Warm invocations per delivery-function process.
+    #[arg(long, default_value_t = 1)]
+    aws_warm: usize,
+    /// Spawns per function for the init times.
+    #[arg(long, default_value_t = 10)]
+    init_spawns: usize,
+    /// Criterion's output directory, read for the micro-benchmark table.
+    #[arg(long, default_value = "target/criterion")]
+    criterion: PathBuf,
+    /// `RUST_LOG` for the service (default: unset, i.e. `info`, what a user gets).
+    #[arg(long)]
+    service_log: Option<String>,
+    /// Where the report goes (besides stdout); its part after the kept-marker stays.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Receiver => receiver::run_process(),
+        Command::Micro(args) => {
+            micro::run(
+                &args.criterion,
+                Duration::from_secs_f64(args.warm_up),
+                Duration::from_secs_f64(args.measurement),
+            );
+            Ok(())
+        }
+        Command::System(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Into::into)
+            .and_then(|runtime| runtime.block_on(run_system(args))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_system(args: SystemArgs) -> Result<()> {
+    let started = Instant::now();
+    if !args.webhooks.exists() {
+        return Err(format!(
+            "{} not found; build it first (cargo build --release -p webhooks-cli)",
+            args.webhooks.display()
+        )
+        .into());
+    }
+    let shapes: Vec<(Shape, report::Reference)> = args
+        .shapes
+        .iter()
+        .filter(|name| !name.trim().is_empty())
+        .map(|name| match name.trim().to_ascii_uppercase().as_str() {
+            "A" => Ok((SHAPE_A, REFERENCE_A)),
+            "B" => Ok((SHAPE_B, REFERENCE_B)),
+            other => Err(format!("unknown shape {other:?} (A or B)")),
+        })
+        .collect::<Result<_, _>>()?;
+    let machine = Machine::describe();
+    let receiver = Receiver::start(&std::env::current_exe()?).await?;
+    eprintln!(
+        "receiver on {}; {} runs of {}",
+        receiver.addr,
+        args.runs,
+        shapes
+            .iter()
+            .map(|(s, _)| s.describe())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
+
+    let mut results: Vec<ShapeResults> = shapes
+        .iter()
+        .map(|&(shape, reference)| ShapeResults {
+            shape,
+            reference,
+            runs: Vec::new(),
+        })
+        .collect();
+    let mut naive_runs = Vec::new();
+    // Shapes and the naive sender take turns, so a burst of other load on the machine
+    // skews one run of each rather than every run of one.
+    for run in 1..=args.runs {
+        for shape_results in &mut results {
+            let shape = shape_results.shape;
+            let measured = system::run_once(
+                &args.webhooks,
+                &receiver,
+                shape,
+                args.connections,
+                args.service_log.as_deref(),
+            )
+            .await?;
+            eprintln!(
+                "run {run}/{} shape {}: {:>8.0} deliveries/s  {:>7.1} µs CPU/delivery  \
+                 (receiver {:.3} cores, ingest {:.0} events/s)",
+                args.runs,
+                shape.name,
+                measured.rate(),
+                measured.cpu_us_per_delivery(),
+                measured.receiver_cores(),
+                measured.ingest_rate(shape.events),
+            );
+            shape_results.runs.push(measured);
+        }
+        if args.naive > 0 {
+            receiver.reset().await?;
+            let measured = naive::run(receiver.addr, args.naive).await?;
+            eprintln!(
+                "run {run}/{} naive:   {:>8.0} deliveries/s  {:>7.1} µs CPU/delivery",
+                args.runs,
+                measured.rate(),
+                measured.cpu_us_per_delivery()
+            );
+            naive_runs.push(measured);
+        }
+    }
+
+    let aws = match &args.functions {
+        Some(dir) => {
+            let processes = args.aws_processes.unwrap_or(args.runs);
+            eprintln!(
+                "AWS part: {processes} delivery processes × (1 cold + {} warm) invocations, \
+                 {} spawns per function",
+                args.aws_warm, args.init_spawns
+            );
+            Some(lambda::measure(dir, &receiver, processes, args.aws_warm, args.init_spawns).await?)
+        }
+        None => None,
+    };
+
+    let report = Report {
+        machine,
+        shapes: results,
+        naive: naive_runs,
+        micro: micro::read_results(&args.criterion),
+        connections: args.connections,
+        aws,
+        took_secs: started.elapsed().as_secs_f64(),
+    };
+    let markdown = report.markdown();
+    println!("{markdown}");
+    if let Some(out) = &args.out {
+        let old = std::fs::read_to_string(out).ok();
+        std::fs::write(out, report::merge_into_file(&markdown, old.as_deref()))
+            .map_err(|e| format!("writing {}: {e}", out.display()))?;
+        eprintln!("report written to {}", out.display());
+    }
+    Ok(())
+}
