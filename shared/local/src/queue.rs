@@ -139,45 +139,12 @@ impl SqliteQueue {
     /// Leases up to `limit` due jobs (not before now, lease expired) for `lease`,
     /// oldest due first.
     pub async fn claim_due(&self, limit: usize, lease: Duration) -> Result<Vec<Job>, StoreError> {
-        let now = millis(self.clock.now());
-        let leased_until = now.saturating_add(duration_millis(lease));
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut jobs = self
-            .db
-            .call(move |conn| {
-                let mut statement = conn
-                    .prepare_cached(
-                        "UPDATE jobs SET leased_until_ms = ?2
-                         WHERE id IN (
-                             SELECT id FROM jobs INDEXED BY jobs_by_due
-                             WHERE not_before_ms <= ?1 AND leased_until_ms <= ?1
-                             ORDER BY not_before_ms, id
-                             LIMIT ?3)
-                         RETURNING id, kind, payload, not_before_ms, attempts",
-                    )
-                    .or_backend()?;
-                let rows = statement
-                    .query_map(params![now, leased_until, limit], |row| {
-                        Ok(Job {
-                            id: row.get(0)?,
-                            kind: row.get(1)?,
-                            payload: row.get(2)?,
-                            not_before: Timestamp::from_unix_millis(row.get(3)?),
-                            attempts: row.get(4)?,
-                        })
-                    })
-                    .or_backend()?;
-                rows.collect::<Result<Vec<_>, _>>().or_backend()
-            })
-            .await?;
-        // RETURNING gives no order guarantee.
-        jobs.sort_by_key(|job| (job.not_before, job.id));
-        Ok(jobs)
+        Ok(self.claim_ready(limit, lease).await?.0)
     }
 
     /// What the worker does each round, as one write (it shares a transaction with
-    /// the writes waiting beside it): leases up to `limit` due jobs like
-    /// [`claim_due`](Self::claim_due), and tells when the next job after them is due,
+    /// the writes waiting beside it): leases up to `limit` due jobs, oldest due first,
+    /// and tells when the next job after them is due,
     /// like [`next_due_at`](Self::next_due_at) but through the indexes (the due index
     /// for jobs not leased, the lease index for leased ones) instead of a scan of the
     /// whole queue. A time in the past means "due now".

@@ -268,34 +268,15 @@ fn list_page(
 mod tests {
     use std::time::Duration;
 
-    use webhooks_core::webhook::ClientScope;
-
     use super::*;
-
-    fn enabled_webhook(event: &str) -> Webhook {
-        let at = Timestamp::parse("2026-11-28T12:00:00Z").unwrap();
-        Webhook {
-            id: WebhookId::generate(),
-            name: "cached".into(),
-            url: "https://receiver.example/hook".into(),
-            event: event.into(),
-            clients: ClientScope::all(),
-            enabled: true,
-            secret_ref: None,
-            disabled_reason: None,
-            version: 1,
-            created_at: at,
-            updated_at: at,
-            failing_since: None,
-        }
-    }
+    use crate::test_support::webhook;
 
     #[tokio::test]
     async fn a_change_whose_caller_went_away_still_reaches_the_subscribers_cache() {
         // GIVEN an enabled subscriber, read once so that it is cached
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteWebhookStore::new(Db::open(dir.path().join("w.db")).unwrap());
-        let webhook = enabled_webhook("report.publish_status");
+        let webhook = webhook("https://receiver.example/hook");
         store.insert(&webhook).await.unwrap();
         assert!(store.subscribers("report.publish_status").await.unwrap()[0].enabled);
 
