@@ -18,12 +18,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use crate::error::CliError;
+
 /// `serve` makes many small allocations per delivery, across threads (headers, JSON,
 /// log records); glibc's malloc took about a fifth of its CPU (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use crate::error::CliError;
 
 #[derive(Debug, Parser)]
 #[command(
