@@ -17,7 +17,7 @@ use webhooks_core::ports::{LogStore, Page, StoreError};
 use crate::error::{mapping_error, sdk_error, AwsError};
 use crate::expr::Expression;
 use crate::limits::{batches, item_size, MAX_BATCH_WRITE_ITEMS, MAX_ITEM_BYTES};
-use crate::paging::before_listing;
+use crate::paging::{before_listing, query_pages};
 
 /// Sort keys are at most 1024 bytes; a longer cursor is not one of ours.
 const MAX_CURSOR_BYTES: usize = 1024;
@@ -133,37 +133,23 @@ impl DynamoLogStore {
         enough: usize,
     ) -> Result<Vec<LoggedAttempt>, StoreError> {
         expr.debug_check();
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .scan_index_forward(false)
-                .set_key_condition_expression(expr.condition.clone())
-                .set_filter_expression(expr.filter.clone())
-                .set_expression_attribute_names(expr.names())
-                .set_expression_attribute_values(expr.values())
-                .set_limit(page_size.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error("Query"))?;
-            for item in output.items.unwrap_or_default() {
-                let read: LogItem =
-                    serde_dynamo::from_item(item).map_err(mapping_error("delivery log item"))?;
-                found.push(read.attempt);
-                if found.len() >= enough {
-                    return Ok(found);
-                }
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .scan_index_forward(false)
+            .set_key_condition_expression(expr.condition.clone())
+            .set_filter_expression(expr.filter.clone())
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .set_limit(page_size.map(|n| i32::try_from(n).unwrap_or(i32::MAX)));
+        query_pages(query, enough, |item| {
+            let read: LogItem =
+                serde_dynamo::from_item(item).map_err(mapping_error("delivery log item"))?;
+            Ok(read.attempt)
+        })
+        .await
     }
 }
 

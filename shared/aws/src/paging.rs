@@ -1,6 +1,12 @@
-//! What every listing checks before it reads a page.
+//! What every listing checks before it reads a page, and reading a query's pages.
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::types::AttributeValue;
 use webhooks_core::ports::{Page, StoreError};
+
+use crate::error::sdk_error;
 
 /// Refuses a cursor that is empty or longer than `max_cursor_bytes` (no cursor this
 /// store hands out is), and answers the empty page a `limit` of 0 asks for without
@@ -17,6 +23,36 @@ pub(crate) fn before_listing<T>(
         items: Vec::new(),
         next_cursor: None,
     }))
+}
+
+/// Sends `query` page after page, each from where the last one ended, and decodes
+/// every item, until `enough` items were read or the last page was (`usize::MAX`
+/// reads them all).
+pub(crate) async fn query_pages<T>(
+    query: QueryFluentBuilder,
+    enough: usize,
+    mut decode: impl FnMut(HashMap<String, AttributeValue>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut found = Vec::new();
+    let mut start = None;
+    loop {
+        let output = query
+            .clone()
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(sdk_error("Query"))?;
+        for item in output.items.unwrap_or_default() {
+            found.push(decode(item)?);
+            if found.len() >= enough {
+                return Ok(found);
+            }
+        }
+        start = output.last_evaluated_key;
+        if start.is_none() {
+            return Ok(found);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use webhooks_core::webhook::{ClientScope, Webhook};
 
 use crate::error::{mapping_error, sdk_error};
 use crate::expr::{all_of, Expression};
-use crate::paging::before_listing;
+use crate::paging::{before_listing, query_pages};
 
 /// The GSI that finds an event type's webhooks.
 pub const EVENT_INDEX: &str = "by_event";
@@ -344,29 +344,15 @@ impl WebhookStore for DynamoWebhookStore {
     async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
         let expr = subscribers_query(event_type)?;
         expr.debug_check();
-        let mut webhooks = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(EVENT_INDEX)
-                .set_key_condition_expression(expr.condition.clone())
-                .set_expression_attribute_names(expr.names())
-                .set_expression_attribute_values(expr.values())
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error("Query"))?;
-            for item in output.items.unwrap_or_default() {
-                webhooks.push(from_item(item)?);
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                return Ok(webhooks);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(EVENT_INDEX)
+            .set_key_condition_expression(expr.condition.clone())
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values());
+        query_pages(query, usize::MAX, from_item).await
     }
 
     async fn set_failing_since(
