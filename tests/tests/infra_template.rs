@@ -32,7 +32,7 @@ struct Function {
 const SECRETS: &str = "secrets under SecretPrefix";
 
 /// Read by every function besides its `Config`: the log filter of `tracing`
-/// (`webhooks_lambda::init_tracing`). The AWS SDK's own variables (region,
+/// (`webhooks_lambda::start`). The AWS SDK's own variables (region,
 /// credentials) are set by Lambda.
 const LOGGING_ENV: &[&str] = &["RUST_LOG"];
 

@@ -5,16 +5,12 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 use webhooks_aws::AwsClients;
-use webhooks_core::config::ProcessEnv;
 use webhooks_core::time::SystemClock;
 use webhooks_delivery::{Config, Delivery};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    webhooks_lambda::init_tracing();
-    let config = Config::from_env(&ProcessEnv).inspect_err(|error| {
-        tracing::error!(error = %error, "bad configuration");
-    })?;
+    let config = webhooks_lambda::start(Config::from_env)?;
     let clients = AwsClients::from_env().await;
     let delivery = Arc::new(Delivery::new(&clients, &config, Arc::new(SystemClock))?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {

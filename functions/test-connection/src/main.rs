@@ -3,16 +3,12 @@
 use std::sync::Arc;
 
 use webhooks_aws::AwsClients;
-use webhooks_core::config::ProcessEnv;
 use webhooks_core::time::SystemClock;
 use webhooks_test_connection::{app, Config};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    webhooks_lambda::init_tracing();
-    let config = Config::from_env(&ProcessEnv).inspect_err(|error| {
-        tracing::error!(error = %error, "bad configuration");
-    })?;
+    let config = webhooks_lambda::start(Config::from_env)?;
     let clients = AwsClients::from_env().await;
     let router = app(&clients, &config, Arc::new(SystemClock))?;
     lambda_http::run(router).await

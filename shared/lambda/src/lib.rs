@@ -7,12 +7,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_lambda_events::sqs::BatchItemFailure;
 use tracing_subscriber::EnvFilter;
+use webhooks_core::config::{ConfigError, Env, ProcessEnv};
 use webhooks_core::ports::QueueRecord;
 use webhooks_core::time::Timestamp;
 
 /// JSON logs on stdout (CloudWatch), `info` unless `RUST_LOG` says otherwise. Span
 /// fields (webhook id, event id, delivery id, attempt) go into every line.
-pub fn init_tracing() {
+fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .json()
@@ -22,6 +23,17 @@ pub fn init_tracing() {
         .without_time()
         .with_ansi(false)
         .try_init();
+}
+
+/// What every function does first: JSON logs on, then its configuration read from the
+/// process environment; a bad or missing variable is logged and ends the start.
+pub fn start<C>(
+    read_config: impl FnOnce(&dyn Env) -> Result<C, ConfigError>,
+) -> Result<C, ConfigError> {
+    init_tracing();
+    read_config(&ProcessEnv).inspect_err(|error| {
+        tracing::error!(error = %error, "bad configuration");
+    })
 }
 
 /// The SQS records of an invocation as the core reads them. A record without a body
