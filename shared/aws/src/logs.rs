@@ -249,14 +249,8 @@ impl LogStore for DynamoLogStore {
         // DynamoDB's Limit reads just that many.
         let wanted = limit.saturating_add(1);
         let page_size = outcome.is_none().then_some(wanted);
-        let mut items = self.query(&expr, page_size, wanted).await?;
-        let next_cursor = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|a| a.record.sort_key())
-        } else {
-            None
-        };
-        Ok(Page { items, next_cursor })
+        let items = self.query(&expr, page_size, wanted).await?;
+        Ok(Page::from_one_more(items, limit, |a| a.record.sort_key()))
     }
 
     /// Reads the webhook's partition filtered by delivery id (the table has no index

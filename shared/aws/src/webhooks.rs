@@ -330,13 +330,10 @@ impl WebhookStore for DynamoWebhookStore {
                 break;
             }
         }
-        let more = smallest.len() > limit;
-        let mut items: Vec<Webhook> = smallest.into_values().take(limit).collect();
-        items.shrink_to_fit();
-        let next_cursor = more
-            .then(|| items.last().map(|w| w.id.as_str().to_owned()))
-            .flatten();
-        Ok(Page { items, next_cursor })
+        let items: Vec<Webhook> = smallest.into_values().collect();
+        Ok(Page::from_one_more(items, limit, |w| {
+            w.id.as_str().to_owned()
+        }))
     }
 
     /// Every page of the `by_event` index for the event type. The index is eventually

@@ -40,6 +40,25 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// The page of a listing that read up to `limit + 1` items in its order: one past
+    /// `limit` only tells that another page follows, from `cursor_of` this page's last
+    /// item.
+    pub fn from_one_more(
+        mut items: Vec<T>,
+        limit: usize,
+        cursor_of: impl Fn(&T) -> String,
+    ) -> Self {
+        let next_cursor = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(cursor_of)
+        } else {
+            None
+        };
+        Page { items, next_cursor }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WebhookFilter {
     pub event: Option<String>,

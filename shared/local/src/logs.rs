@@ -121,7 +121,7 @@ impl LogStore for SqliteLogStore {
         let before = cursor.map(str::to_owned);
         // One row more than asked tells whether there is a next page.
         let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
-        let mut rows: Vec<(String, String)> = self
+        let rows: Vec<(String, String)> = self
             .db
             .call(move |conn| {
                 let mut statement = conn
@@ -142,17 +142,16 @@ impl LogStore for SqliteLogStore {
                 rows.collect::<Result<Vec<_>, _>>().or_backend()
             })
             .await?;
-        let next_cursor = if rows.len() > limit {
-            rows.truncate(limit);
-            rows.last().map(|(sk, _)| sk.clone())
-        } else {
-            None
-        };
-        let items = rows
+        let page = Page::from_one_more(rows, limit, |(sk, _)| sk.clone());
+        let items = page
+            .items
             .iter()
             .map(|(_, body)| decode(body))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items, next_cursor })
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     async fn attempts(

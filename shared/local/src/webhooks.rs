@@ -255,13 +255,9 @@ fn list_page(
             }
         }
     }
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|webhook| webhook.id.as_str().to_owned())
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
+    Ok(Page::from_one_more(items, limit, |webhook| {
+        webhook.id.as_str().to_owned()
+    }))
 }
 
 #[cfg(test)]
