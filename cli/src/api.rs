@@ -192,8 +192,10 @@ pub fn render_problem(status: StatusCode, body: &[u8]) -> String {
             format!("{field}: {message}")
         })
         .collect();
-    if !fields.is_empty() {
-        parts.push(fields.join(", "));
+    // The API's detail often is the field errors already: say them once.
+    let fields = fields.join(", ");
+    if !fields.is_empty() && parts.first() != Some(&fields) {
+        parts.push(fields);
     }
     if parts.is_empty() {
         format!("{title} ({code})")
@@ -226,6 +228,20 @@ mod tests {
         assert_eq!(
             render_problem(StatusCode::UNPROCESSABLE_ENTITY, body.to_string().as_bytes()),
             "Unprocessable Content (422): the request body is invalid; url: must be https, name: is required"
+        );
+    }
+
+    #[test]
+    fn a_detail_that_is_the_field_errors_is_said_once() {
+        let message = "type: unknown event type \"nope\"";
+        let body = json!({"title": "Invalid request", "status": 422, "detail": message,
+            "errors": [{"field": "type", "message": "unknown event type \"nope\""}]});
+        assert_eq!(
+            render_problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                body.to_string().as_bytes()
+            ),
+            format!("Invalid request (422): {message}")
         );
     }
 
