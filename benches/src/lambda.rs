@@ -86,7 +86,7 @@ pub fn binary(dir: &Path, name: &str) -> Result<PathBuf> {
     let path = dir.join(format!("webhooks-{name}"));
     if !path.is_file() {
         return Err(format!(
-            "{} not found; build the functions first (cargo build --release -p webhooks-{name})",
+            "{} not found; build the functions first (make bench builds them)",
             path.display()
         )
         .into());

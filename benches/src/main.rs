@@ -22,7 +22,7 @@ struct Cli {
 enum Command {
     /// Run the system benchmark and the naive baseline (and with --functions the AWS
     /// part), then write the report.
-    System(SystemArgs),
+    System(Box<SystemArgs>),
     /// Run the criterion micro-benchmarks with short times (results under DIR).
     Micro(MicroArgs),
     /// The loopback receiver (started by `system`): prints its address, answers 200.
@@ -77,6 +77,16 @@ struct SystemArgs {
     /// Criterion's output directory, read for the micro-benchmark table.
     #[arg(long, default_value = "target/criterion")]
     criterion: PathBuf,
+    /// The cargo profile the binaries were built with, named in the report.
+    #[arg(long, default_value = "release")]
+    build_profile: String,
+    /// Seconds `make bench` spent building, for the report.
+    #[arg(long)]
+    build_secs: Option<f64>,
+    /// Seconds `make bench` spent before this command (building, the micro-benchmarks),
+    /// for the report.
+    #[arg(long)]
+    before_secs: Option<f64>,
     /// `RUST_LOG` for the service (default: unset, i.e. `info`, what a user gets).
     #[arg(long)]
     service_log: Option<String>,
@@ -101,7 +111,7 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(Into::into)
-            .and_then(|runtime| runtime.block_on(run_system(args))),
+            .and_then(|runtime| runtime.block_on(run_system(*args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,7 +126,7 @@ async fn run_system(args: SystemArgs) -> Result<()> {
     let started = Instant::now();
     if !args.webhooks.exists() {
         return Err(format!(
-            "{} not found; build it first (cargo build --release -p webhooks-cli)",
+            "{} not found; build it first (make bench builds it)",
             args.webhooks.display()
         )
         .into());
@@ -212,6 +222,11 @@ async fn run_system(args: SystemArgs) -> Result<()> {
         connections: args.connections,
         aws,
         took_secs: started.elapsed().as_secs_f64(),
+        build: report::Build {
+            profile: args.build_profile.clone(),
+            build_secs: args.build_secs,
+            before_secs: args.before_secs,
+        },
     };
     let markdown = report.markdown();
     println!("{markdown}");
