@@ -53,9 +53,10 @@ console:
 	bash console/test.sh
 
 ## Benchmarks: criterion micro-benchmarks, the system benchmark of `webhooks serve`
-## (release) against the svix-server reference, the delivery function on moto and the
-## Lambda binaries' size and init time; prints the table and writes BENCHMARKS.md.
-## Figures are reported, never asserted. RUNS=3 MICRO=0 AWS=0 make bench for less.
+## against the svix-server reference, the delivery function on moto and the Lambda
+## binaries' size and init time; prints the table and writes BENCHMARKS.md. Builds with
+## the bench-build profile (release without cross-crate LTO); PROFILE=release for the
+## shipped build. Figures are reported, never asserted. RUNS=3 MICRO=0 AWS=0 for less.
 bench:
 	CARGO=$(CARGO) bash scripts/bench.sh
 
