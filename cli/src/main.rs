@@ -40,7 +40,8 @@ struct Cli {
 enum Command {
     /// Run the whole service locally (API, admin console, delivery) on a SQLite file.
     Serve(ServeArgs),
-    /// Send one event to the local service (POST /events).
+    /// Send one event to the service: POST /events, or its SQS events queue
+    /// (--queue-url).
     Send(send::SendArgs),
     /// Receive deliveries, verify their signatures and print them.
     Listen(listen::ListenArgs),
@@ -119,7 +120,13 @@ fn fail(error: &CliError) -> ExitCode {
 /// Logs go to stderr: `info` for `serve`, warnings only for the other commands;
 /// `RUST_LOG` overrides both.
 fn init_tracing(serving: bool) {
-    let default = if serving { "info" } else { "warn" };
+    // The SDK's credential chain warns of each source it tries (instance metadata on
+    // a laptop): noise for `send --queue-url`, whose own error says what is missing.
+    let default = if serving {
+        "info"
+    } else {
+        "warn,aws_config=error"
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

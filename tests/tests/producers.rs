@@ -1,7 +1,8 @@
-//! The README's Python producer snippet (examples/produce/python/send_event.py), run
-//! with the repository's .venv Python (boto3 comes with moto) against the emulator:
-//! what it puts on a queue is an event the delivery function accepts. (The Rust
-//! snippet is tested in its own crate, examples/produce/rust.)
+//! The producers against the emulator: the README's Python snippet
+//! (examples/produce/python/send_event.py, run with the repository's .venv Python;
+//! boto3 comes with moto) and `webhooks send --queue-url`. What each puts on a queue is
+//! an event the delivery function accepts. (The Rust snippet is tested in its own
+//! crate, examples/produce/rust.)
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -11,6 +12,7 @@ use tokio::process::Command;
 use webhooks_core::event::Event;
 use webhooks_core::ids::EventId;
 use webhooks_core::time::Timestamp;
+use webhooks_tests::functions;
 use webhooks_tests::moto::Moto;
 
 const SNIPPET: &str = "examples/produce/python/send_event.py";
@@ -120,5 +122,107 @@ else:
         text(&output.stderr)
     );
     assert!(stdout.contains("256 KiB"), "{stdout}");
+    assert_eq!(moto.queue_counts(&queue_url).await, (0, 0), "nothing sent");
+}
+
+/// `webhooks send --queue-url QUEUE args...` against the emulator, with the fixture's
+/// credentials and region. Waits at most 60 s.
+async fn webhooks_send(moto: &Moto, queue_url: &str, args: &[&str]) -> Output {
+    let mut command = Command::new(functions::binary("webhooks"));
+    command
+        .arg("send")
+        .args(["--queue-url", queue_url])
+        .args(args)
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env_remove("WEBHOOKS_API")
+        .kill_on_drop(true);
+    tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .expect("webhooks send finished within 60 s")
+        .expect("webhooks runs")
+}
+
+#[tokio::test]
+async fn webhooks_send_puts_an_event_the_service_accepts_on_the_queue() {
+    // Given an events queue
+    let moto = Moto::connect().await;
+    let queue_url = moto.create_queue("events").await;
+
+    // When the CLI sends an event to it
+    let output = webhooks_send(
+        &moto,
+        &queue_url,
+        &[
+            "--type",
+            "report.publish_status",
+            "--client",
+            "acme",
+            "--data",
+            r#"{"report_id": "r-42", "status": "published"}"#,
+        ],
+    )
+    .await;
+
+    // Then the queue holds that event, as the service reads it, under the id printed
+    let stdout = text(&output.stdout);
+    assert!(
+        output.status.success(),
+        "exited with {}\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        text(&output.stderr)
+    );
+    let messages = tokio::time::timeout(Duration::from_secs(10), moto.receive(&queue_url, 1))
+        .await
+        .expect("a receive within 10 s");
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let body = messages[0].body().expect("a body");
+    let event = Event::parse(
+        body.as_bytes(),
+        || panic!("the CLI sends the event's id"),
+        Timestamp::from_unix_millis(0),
+    )
+    .unwrap_or_else(|rejection| panic!("the service refuses {body}: {rejection}"));
+    assert_eq!(stdout.trim(), format!("queued {}", event.id));
+    assert!(event.id.as_str().starts_with("evt_"), "{}", event.id);
+    assert_eq!(event.event_type, "report.publish_status");
+    assert_eq!(event.client_id, "acme");
+    assert_eq!(
+        event.data,
+        serde_json::json!({"report_id": "r-42", "status": "published"})
+    );
+    assert!(
+        event.occurred_at > Timestamp::from_unix_millis(0),
+        "the send time"
+    );
+    assert_eq!(moto.queue_counts(&queue_url).await, (0, 0), "nothing else");
+}
+
+#[tokio::test]
+async fn webhooks_send_refuses_an_unknown_type_without_sending() {
+    // Given an events queue
+    let moto = Moto::connect().await;
+    let queue_url = moto.create_queue("events").await;
+
+    // When the CLI is asked to send an event of a type the service does not know
+    let output = webhooks_send(
+        &moto,
+        &queue_url,
+        &["--type", "report.unknown", "--client", "acme"],
+    )
+    .await;
+
+    // Then it says which flag is wrong in one line, exits 2 and sends nothing
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.starts_with("error: --type: unknown event type \"report.unknown\""),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert_eq!(moto.queue_counts(&queue_url).await, (0, 0), "nothing sent");
 }

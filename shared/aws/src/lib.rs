@@ -1,6 +1,7 @@
 //! The AWS adapters of the core's ports: webhooks and the delivery log in DynamoDB,
 //! signing secrets in Secrets Manager, the retry queue, the logs queue and the events
-//! DLQ in SQS. Item shapes are part of the contract (DESIGN.md, "DynamoDB and SQS");
+//! DLQ in SQS, and the producer's side of the events queue (`webhooks send
+//! --queue-url`). Item shapes are part of the contract (DESIGN.md, "DynamoDB and SQS");
 //! the mapping lives here, never in the core.
 //!
 //! Clients are built once per process with [`sdk::load`] (or [`sdk::loader`] for
@@ -9,6 +10,7 @@
 
 pub mod config;
 mod error;
+mod events_queue;
 mod expr;
 pub mod limits;
 mod logs;
@@ -20,6 +22,7 @@ mod webhooks;
 
 pub use config::AwsConfig;
 pub use error::AwsError;
+pub use events_queue::SqsEventSink;
 pub use logs::DynamoLogStore;
 pub use queues::{BatchFailure, SqsDeadLetters, SqsLogSink, SqsTaskQueue, REASON_ATTRIBUTE};
 pub use sdk::AwsClients;
