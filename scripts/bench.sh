@@ -36,8 +36,11 @@ if [ "${AWS:-1}" != "0" ]; then
 fi
 
 echo "== building (profile $PROFILE): webhooks, bench, the four functions" >&2
-"$CARGO" build --profile "$PROFILE" --locked -p webhooks-cli -p webhooks-bench \
-  -p webhooks-api -p webhooks-test-connection -p webhooks-delivery -p webhooks-log-writer
+# Without default features: `webhooks` without its `sqs` feature (`send --queue-url`,
+# the AWS SDK), which `serve` does not use; no other package here has features.
+"$CARGO" build --profile "$PROFILE" --locked --no-default-features -p webhooks-cli \
+  -p webhooks-bench -p webhooks-api -p webhooks-test-connection -p webhooks-delivery \
+  -p webhooks-log-writer
 build_secs=$((SECONDS - started))
 
 if [ -n "$moto_install" ]; then

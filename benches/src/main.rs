@@ -35,10 +35,10 @@ struct MicroArgs {
     #[arg(long, default_value = "target/criterion")]
     criterion: PathBuf,
     /// Warm-up time per benchmark, seconds.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 0.5)]
     warm_up: f64,
     /// Measurement time per benchmark, seconds.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 1.5)]
     measurement: f64,
 }
 
