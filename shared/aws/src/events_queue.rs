@@ -25,10 +25,6 @@ impl SqsEventSink {
             queue_url: queue_url.into(),
         }
     }
-
-    pub fn queue_url(&self) -> &str {
-        &self.queue_url
-    }
 }
 
 /// The message body of `event`: refused, without sending, when SQS would refuse it.
