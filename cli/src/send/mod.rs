@@ -25,7 +25,7 @@ pub struct SendArgs {
     #[arg(long, value_name = "JSON|@FILE")]
     pub data: Option<String>,
 
-    /// The event's id (default: the service assigns `evt_` + ULID).
+    /// The event's id (default: a new `evt_` + ULID).
     #[arg(long, value_name = "ID")]
     pub id: Option<String>,
 
