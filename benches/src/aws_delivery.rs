@@ -25,6 +25,7 @@ use crate::fixtures::{CLIENT, EVENT_TYPE, SECRET};
 use crate::http::Conn;
 use crate::lambda::{binary, FunctionProcess, Stack};
 use crate::proc::{cpu_time, peak_rss_kib};
+use crate::stats;
 use crate::system::Receiver;
 use crate::Result;
 
@@ -63,7 +64,7 @@ impl BatchRun {
     }
 
     pub fn rate(&self) -> f64 {
-        self.deliveries as f64 / self.wall.as_secs_f64()
+        stats::per_second(self.deliveries, self.wall)
     }
 
     pub fn function_cpu_ms(&self) -> f64 {
@@ -71,7 +72,7 @@ impl BatchRun {
     }
 
     pub fn function_cpu_us_per_delivery(&self) -> f64 {
-        self.function_cpu.as_secs_f64() * 1e6 / self.deliveries as f64
+        stats::micros_each(self.function_cpu, self.deliveries)
     }
 
     /// NaN when moto's CPU was not measured.

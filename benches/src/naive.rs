@@ -15,6 +15,7 @@ use webhooks_core::time::{Clock, SystemClock};
 use crate::fixtures::{self, SECRET};
 use crate::http::Conn;
 use crate::proc::cpu_time;
+use crate::stats;
 use crate::Result;
 
 #[derive(Clone, Copy, Debug)]
@@ -27,11 +28,11 @@ pub struct NaiveRun {
 
 impl NaiveRun {
     pub fn rate(&self) -> f64 {
-        self.deliveries as f64 / self.wall.as_secs_f64()
+        stats::per_second(self.deliveries, self.wall)
     }
 
     pub fn cpu_us_per_delivery(&self) -> f64 {
-        self.cpu.as_secs_f64() * 1e6 / self.deliveries as f64
+        stats::micros_each(self.cpu, self.deliveries)
     }
 }
 

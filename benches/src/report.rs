@@ -8,7 +8,7 @@ use crate::lambda::AwsResults;
 use crate::machine::Machine;
 use crate::micro::{format_ns, MicroResult};
 use crate::naive::NaiveRun;
-use crate::stats::Summary;
+use crate::stats::{self, Summary};
 use crate::system::{thousands, Shape, SystemRun};
 
 /// The line after which `BENCHMARKS.md` is kept as it is.
@@ -271,7 +271,7 @@ impl Report {
         });
         row(out, "receiver CPU µs per delivery", &|s| {
             spread(
-                s.summary(|r| r.receiver_cpu.as_secs_f64() * 1e6 / r.deliveries as f64),
+                s.summary(|r| stats::micros_each(r.receiver_cpu, r.deliveries)),
                 micros,
             )
         });

@@ -1,4 +1,16 @@
-//! Median and spread of a few runs.
+//! Median and spread of a few runs, and the two rates every run reports.
+
+use std::time::Duration;
+
+/// How many per second: `count` over `over`.
+pub fn per_second(count: u64, over: Duration) -> f64 {
+    count as f64 / over.as_secs_f64()
+}
+
+/// Microseconds of `cpu` for each of `count` (deliveries).
+pub fn micros_each(cpu: Duration, count: u64) -> f64 {
+    cpu.as_secs_f64() * 1e6 / count as f64
+}
 
 /// The median and the range of a set of measurements.
 #[derive(Clone, Copy, Debug, PartialEq)]

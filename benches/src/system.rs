@@ -19,6 +19,7 @@ use crate::fixtures::event_body;
 use crate::http::Conn;
 use crate::proc::{cpu_time, peak_rss_kib};
 use crate::service::Service;
+use crate::stats;
 use crate::Result;
 
 /// A benchmark shape: events × webhooks.
@@ -126,11 +127,11 @@ pub struct SystemRun {
 
 impl SystemRun {
     pub fn rate(&self) -> f64 {
-        self.deliveries as f64 / self.wall.as_secs_f64()
+        stats::per_second(self.deliveries, self.wall)
     }
 
     pub fn cpu_us_per_delivery(&self) -> f64 {
-        self.service_cpu.as_secs_f64() * 1e6 / self.deliveries as f64
+        stats::micros_each(self.service_cpu, self.deliveries)
     }
 
     pub fn ingest_rate(&self, events: usize) -> f64 {
