@@ -25,11 +25,20 @@ pub enum Answer {
 #[derive(Default)]
 struct Inner {
     pending: VecDeque<(String, serde_json::Value, Duration)>,
-    answers: Vec<(String, Answer)>,
-    /// When each answer arrived, by request id (for timings).
-    answered_at: Vec<(String, Instant)>,
+    /// Each answer by request id, with when it arrived (for timings).
+    answers: Vec<(String, Answer, Instant)>,
     init_error: Option<serde_json::Value>,
     first_poll: Option<Instant>,
+}
+
+impl Inner {
+    fn answered(&mut self, request_id: String, answer: Answer) {
+        self.answers.push((request_id, answer, Instant::now()));
+    }
+
+    fn answer_to(&self, request_id: &str) -> Option<&(String, Answer, Instant)> {
+        self.answers.iter().find(|(id, _, _)| id == request_id)
+    }
 }
 
 #[derive(Clone)]
@@ -84,7 +93,7 @@ impl RuntimeApi {
         loop {
             {
                 let inner = self.lock();
-                if let Some((_, answer)) = inner.answers.iter().find(|(id, _)| id == request_id) {
+                if let Some((_, answer, _)) = inner.answer_to(request_id) {
                     return Some(answer.clone());
                 }
                 if inner.init_error.is_some() {
@@ -105,11 +114,7 @@ impl RuntimeApi {
 
     /// When the answer to `request_id` arrived, if it did.
     pub fn answered_at(&self, request_id: &str) -> Option<Instant> {
-        self.lock()
-            .answered_at
-            .iter()
-            .find(|(id, _)| id == request_id)
-            .map(|&(_, at)| at)
+        self.lock().answer_to(request_id).map(|&(_, _, at)| at)
     }
 
     pub fn init_error(&self) -> Option<serde_json::Value> {
@@ -174,16 +179,18 @@ async fn respond(
     Path(id): Path<String>,
     body: Bytes,
 ) -> StatusCode {
-    let mut guard = inner.lock().unwrap_or_else(|e| e.into_inner());
-    guard.answered_at.push((id.clone(), Instant::now()));
-    guard.answers.push((id, Answer::Response(parse(&body))));
+    inner
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .answered(id, Answer::Response(parse(&body)));
     StatusCode::ACCEPTED
 }
 
 async fn fail(State((inner, _)): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    let mut guard = inner.lock().unwrap_or_else(|e| e.into_inner());
-    guard.answered_at.push((id.clone(), Instant::now()));
-    guard.answers.push((id, Answer::Error(parse(&body))));
+    inner
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .answered(id, Answer::Error(parse(&body)));
     StatusCode::ACCEPTED
 }
 
