@@ -5,7 +5,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DB ?= webhooks.db
 
-.PHONY: run build test lint infra-lint package bench unit examples console moto clean
+.PHONY: run build test check lint infra-lint package bench rust-tests doc examples console moto clean
 
 ## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
@@ -16,22 +16,33 @@ build:
 
 ## Every test: formatting, lints, the SAM template's linters, receiver snippets, the
 ## console in a browser, then unit, conformance and integration tests.
-test: lint infra-lint examples console unit
+test: lint infra-lint examples console rust-tests
+
+## The inner loop: formatting, lints and every cargo test that needs neither the moto
+## emulator nor a browser: the integration binary's `aws::` modules and the Rust
+## producer example (it sends to SQS) are left to `make test`.
+check: lint
+	$(CARGO) test --locked --workspace --lib --bins --tests --exclude webhooks-produce-example -- --skip aws::
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-## Unit, conformance and integration tests; the AWS ones against the pinned moto
-## emulator, which scripts/moto.sh installs (.venv) and starts on a free loopback port.
-## Everything is built first (the same features as the tests, so nothing builds
-## twice): the Lambda tests run the functions' binaries as processes.
-unit:
+## Every cargo test: unit, conformance and integration tests; the AWS ones against the
+## pinned moto emulator, which scripts/moto.sh installs (.venv) and starts on a free
+## loopback port. Everything is built first (the same features as the tests, so nothing
+## builds twice): the Lambda tests run the functions' binaries as processes. The
+## integration tests are one binary (tests/tests/it): one link of the AWS SDK.
+rust-tests:
 	$(CARGO) build --locked --workspace --all-targets
 	scripts/moto.sh run -- $(CARGO) test --locked --workspace --all-targets
 
 moto:
 	scripts/moto.sh install
+
+## The workspace's API documentation (no dependencies), in target/doc.
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --workspace --no-deps
 
 ## The SAM template: cfn-lint, sam validate (--lint and plain) and checkov, with the
 ## pinned tools scripts/infra-lint.sh installs into .venv/infra.

@@ -1,6 +1,7 @@
 //! `webhooks send` and `webhooks logs` against a small fake of the API on loopback:
 //! request shapes, the bearer token, one-line errors and exit codes, log ordering and
 //! `--follow`. (End-to-end runs against `webhooks serve` live with the serve tests.)
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step panics
 
 mod common;
 

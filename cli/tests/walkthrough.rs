@@ -1,5 +1,6 @@
 //! The README's walk-through, end to end with the real binary: `serve`, `listen`,
 //! create a webhook over HTTP, `send`, see the verified delivery, `logs`, `test`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step panics
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! Helpers shared by the CLI's integration tests: run the `webhooks` binary with a
 //! clean environment and bounded time, read its output line by line, find free ports.
-
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step panics
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::process::{Output, Stdio};

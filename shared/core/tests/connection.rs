@@ -1,5 +1,6 @@
 //! Connection tests against loopback receivers: each check passes, warns or fails
 //! exactly when it should, and blocked addresses are never contacted.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step panics
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -261,7 +261,9 @@ async fn listing_paginates_with_opaque_cursors_and_filters() {
                 .to_owned(),
         );
     }
-    // every webhook exactly once across pages of 3
+    // every webhook exactly once across pages of 3, in id order (ids made in the same
+    // millisecond are not in creation order: a ULID's low bits are random)
+    created.sort();
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..10 {

@@ -1,0 +1,6 @@
+//! The tests that need the moto emulator: the AWS adapters' conformance, the Lambda
+//! functions' real binaries, and the producers' examples.
+
+mod conformance_aws;
+mod lambda_functions;
+mod producers;

@@ -1,0 +1,15 @@
+//! The cross-crate integration tests, one binary so the AWS SDK links once.
+//!
+//! The modules under `aws` need the moto emulator (`AWS_ENDPOINT_URL`, see
+//! `webhooks_tests::moto`): run them under `scripts/moto.sh run -- cargo test ...` or
+//! `make test`. Everything else runs without it: `cargo test -p webhooks-tests --test
+//! it -- --skip aws::` (what `make check` runs).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step panics
+
+mod api_contract;
+mod aws;
+mod conformance_sqlite;
+mod delivery_flow;
+mod infra_template;
+mod queue_batches;
+mod readme;
