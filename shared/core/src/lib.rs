@@ -17,5 +17,7 @@ pub mod ports;
 pub mod retry;
 pub mod signing;
 pub mod task;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 pub mod webhook;

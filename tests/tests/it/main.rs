@@ -8,6 +8,7 @@
 
 mod api_contract;
 mod aws;
+mod conformance_memory;
 mod conformance_sqlite;
 mod delivery_flow;
 mod infra_template;

@@ -5,6 +5,8 @@ pub mod batch;
 mod grouped_log;
 mod outcome;
 mod request;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

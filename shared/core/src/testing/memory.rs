@@ -1,0 +1,308 @@
+//! In-memory adapters of every port, for the use cases' own tests and as the third
+//! adapter the conformance suites run on. They keep the ports' rules (versions,
+//! pagination, rotation grace, one record per attempt) with plain maps.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+
+use crate::event::Event;
+use crate::ids::{DeliveryId, WebhookId};
+use crate::log::{LoggedAttempt, Outcome};
+use crate::ports::{
+    DeadLetters, EventSink, LogSink, LogStore, Page, SecretStore, StoreError, TaskQueue,
+    WebhookFilter, WebhookStore, ROTATION_GRACE,
+};
+use crate::signing::SigningSecrets;
+use crate::task::DeliveryTask;
+use crate::time::Timestamp;
+use crate::webhook::Webhook;
+
+/// A lock that a panicking test elsewhere cannot poison for the others.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Webhooks by id.
+#[derive(Debug, Default)]
+pub struct MemoryWebhookStore {
+    webhooks: Mutex<BTreeMap<WebhookId, Webhook>>,
+}
+
+impl MemoryWebhookStore {
+    /// The stored state of one webhook, for a test's THEN.
+    pub fn stored(&self, id: &WebhookId) -> Option<Webhook> {
+        lock(&self.webhooks).get(id).cloned()
+    }
+}
+
+#[async_trait]
+impl WebhookStore for MemoryWebhookStore {
+    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        let mut webhooks = lock(&self.webhooks);
+        if webhooks.contains_key(&webhook.id) {
+            return Err(StoreError::Conflict);
+        }
+        webhooks.insert(webhook.id.clone(), webhook.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
+        Ok(self.stored(id))
+    }
+
+    async fn replace(&self, webhook: &Webhook, expected_version: u64) -> Result<(), StoreError> {
+        let mut webhooks = lock(&self.webhooks);
+        let stored = webhooks.get_mut(&webhook.id).ok_or(StoreError::NotFound)?;
+        if stored.version != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        *stored = webhook.clone();
+        Ok(())
+    }
+
+    async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
+        Ok(lock(&self.webhooks).remove(id))
+    }
+
+    async fn list(
+        &self,
+        filter: &WebhookFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Webhook>, StoreError> {
+        let items = lock(&self.webhooks)
+            .values()
+            .filter(|webhook| cursor.is_none_or(|after| webhook.id.as_str() > after))
+            .filter(|webhook| filter.matches(webhook))
+            .take(limit + 1)
+            .cloned()
+            .collect();
+        Ok(Page::from_one_more(items, limit, |webhook| {
+            webhook.id.as_str().to_owned()
+        }))
+    }
+
+    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
+        Ok(lock(&self.webhooks)
+            .values()
+            .filter(|webhook| webhook.event == event_type)
+            .cloned()
+            .collect())
+    }
+
+    async fn set_failing_since(
+        &self,
+        id: &WebhookId,
+        failing_since: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let mut webhooks = lock(&self.webhooks);
+        let stored = webhooks.get_mut(id).ok_or(StoreError::NotFound)?;
+        stored.failing_since = failing_since;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug)]
+struct StoredSecret {
+    current: String,
+    previous: Option<String>,
+    rotated_at: Option<Timestamp>,
+}
+
+/// Signing secrets by webhook, with the previous one kept through a rotation.
+#[derive(Debug, Default)]
+pub struct MemorySecretStore {
+    secrets: Mutex<HashMap<WebhookId, StoredSecret>>,
+}
+
+#[async_trait]
+impl SecretStore for MemorySecretStore {
+    async fn put(
+        &self,
+        id: &WebhookId,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let mut secrets = lock(&self.secrets);
+        let previous = secrets.get(id).map(|stored| stored.current.clone());
+        let rotated_at = previous.as_ref().map(|_| now);
+        secrets.insert(
+            id.clone(),
+            StoredSecret {
+                current: secret.to_owned(),
+                previous,
+                rotated_at,
+            },
+        );
+        Ok(format!("memory:{id}"))
+    }
+
+    async fn get(
+        &self,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<Option<SigningSecrets>, StoreError> {
+        Ok(lock(&self.secrets).get(id).map(|stored| {
+            let in_grace = stored
+                .rotated_at
+                .is_some_and(|at| at.plus(ROTATION_GRACE) > now);
+            SigningSecrets {
+                current: stored.current.clone(),
+                previous: stored.previous.clone().filter(|_| in_grace),
+            }
+        }))
+    }
+
+    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
+        lock(&self.secrets).remove(id);
+        Ok(())
+    }
+}
+
+/// Delivery tasks with the moment each becomes due.
+#[derive(Debug, Default)]
+pub struct MemoryTaskQueue {
+    tasks: Mutex<Vec<(DeliveryTask, Duration, Instant)>>,
+}
+
+impl MemoryTaskQueue {
+    /// Every task enqueued so far, with the delay it was given, oldest first.
+    pub fn enqueued(&self) -> Vec<(DeliveryTask, Duration)> {
+        lock(&self.tasks)
+            .iter()
+            .map(|(task, delay, _)| (task.clone(), *delay))
+            .collect()
+    }
+
+    /// Removes and returns the tasks that are due now.
+    pub fn take_due(&self) -> Vec<DeliveryTask> {
+        let now = Instant::now();
+        let mut tasks = lock(&self.tasks);
+        let (due, waiting) = tasks.drain(..).partition(|(_, _, due)| *due <= now);
+        *tasks = waiting;
+        due.into_iter().map(|(task, _, _)| task).collect()
+    }
+}
+
+#[async_trait]
+impl TaskQueue for MemoryTaskQueue {
+    async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
+        lock(&self.tasks).push((task.clone(), delay, Instant::now() + delay));
+        Ok(())
+    }
+}
+
+/// The delivery log keyed like the real ones, (webhook id, sort key); also the log
+/// sink, as the SQLite log store is locally.
+#[derive(Debug, Default)]
+pub struct MemoryLogs {
+    attempts: Mutex<BTreeMap<(WebhookId, String), LoggedAttempt>>,
+}
+
+impl MemoryLogs {
+    /// Every logged attempt in sort-key order (oldest first within a webhook).
+    pub fn all(&self) -> Vec<LoggedAttempt> {
+        lock(&self.attempts).values().cloned().collect()
+    }
+}
+
+#[async_trait]
+impl LogStore for MemoryLogs {
+    async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError> {
+        let mut stored = lock(&self.attempts);
+        for attempt in attempts {
+            let key = (attempt.record.webhook_id.clone(), attempt.record.sort_key());
+            stored.insert(key, attempt.clone());
+        }
+        Ok(())
+    }
+
+    async fn list(
+        &self,
+        webhook: &WebhookId,
+        outcome: Option<Outcome>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<LoggedAttempt>, StoreError> {
+        let items = lock(&self.attempts)
+            .iter()
+            .rev()
+            .filter(|((id, key), _)| {
+                id == webhook && cursor.is_none_or(|before| key.as_str() < before)
+            })
+            .filter(|(_, attempt)| outcome.is_none_or(|o| o == attempt.record.outcome))
+            .take(limit + 1)
+            .map(|(_, attempt)| attempt.clone())
+            .collect();
+        Ok(Page::from_one_more(items, limit, |attempt| {
+            attempt.record.sort_key()
+        }))
+    }
+
+    async fn attempts(
+        &self,
+        webhook: &WebhookId,
+        delivery: &DeliveryId,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        let mut found: Vec<LoggedAttempt> = lock(&self.attempts)
+            .iter()
+            .filter(|((id, _), attempt)| id == webhook && attempt.record.delivery_id == *delivery)
+            .map(|(_, attempt)| attempt.clone())
+            .collect();
+        found.sort_by_key(|attempt| attempt.record.attempt);
+        Ok(found)
+    }
+}
+
+#[async_trait]
+impl LogSink for MemoryLogs {
+    async fn record(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        self.append(std::slice::from_ref(attempt)).await
+    }
+}
+
+/// Ingested events, in order.
+#[derive(Debug, Default)]
+pub struct MemoryEventSink {
+    events: Mutex<Vec<Event>>,
+}
+
+impl MemoryEventSink {
+    pub fn events(&self) -> Vec<Event> {
+        lock(&self.events).clone()
+    }
+}
+
+#[async_trait]
+impl EventSink for MemoryEventSink {
+    async fn ingest(&self, event: &Event) -> Result<(), StoreError> {
+        lock(&self.events).push(event.clone());
+        Ok(())
+    }
+}
+
+/// Refused bodies with their reasons, in order.
+#[derive(Debug, Default)]
+pub struct MemoryDeadLetters {
+    rejected: Mutex<Vec<(String, String)>>,
+}
+
+impl MemoryDeadLetters {
+    /// Each refused body with its reason.
+    pub fn rejected(&self) -> Vec<(String, String)> {
+        lock(&self.rejected).clone()
+    }
+}
+
+#[async_trait]
+impl DeadLetters for MemoryDeadLetters {
+    async fn reject(&self, body: &str, reason: &str) -> Result<(), StoreError> {
+        lock(&self.rejected).push((body.to_owned(), reason.to_owned()));
+        Ok(())
+    }
+}

@@ -1,0 +1,8 @@
+//! Test doubles of every port and the fixtures tests build on: in-memory adapters
+//! (`memory`), a scripted sender and a manual clock (`fakes`), and ready-made
+//! webhooks and events (`fixtures`). Compiled for core's own tests and, behind the
+//! `testing` feature, for other crates' tests.
+
+pub mod fakes;
+pub mod fixtures;
+pub mod memory;
