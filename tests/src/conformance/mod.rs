@@ -18,6 +18,7 @@
 
 pub mod log_store;
 pub mod secret_store;
+pub mod sinks;
 pub mod support;
 pub mod task_queue;
 pub mod webhook_store;

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use webhooks_core::ports::{StoreError, TaskQueue};
 use webhooks_core::task::DeliveryTask;
 use webhooks_core::testing::memory::{
-    MemoryLogs, MemorySecretStore, MemoryTaskQueue, MemoryWebhookStore,
+    MemoryDeadLetters, MemoryEventSink, MemoryLogs, MemorySecretStore, MemoryTaskQueue,
+    MemoryWebhookStore,
 };
 use webhooks_tests::conformance::task_queue::QueueProbe;
 
@@ -48,4 +49,19 @@ mod log_store {
 mod task_queue {
     use super::*;
     webhooks_tests::task_queue_conformance!(Arc::new(MemoryProbe::default()));
+}
+
+mod log_sink {
+    use super::*;
+    webhooks_tests::log_sink_conformance!(Arc::new(MemoryLogs::default()));
+}
+
+mod event_sink {
+    use super::*;
+    webhooks_tests::event_sink_conformance!(Arc::new(MemoryEventSink::default()));
+}
+
+mod dead_letters {
+    use super::*;
+    webhooks_tests::dead_letters_conformance!(Arc::new(MemoryDeadLetters::default()));
 }

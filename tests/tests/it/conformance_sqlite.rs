@@ -1,5 +1,6 @@
 //! The port conformance suites against the embedded SQLite adapters, each case on a
-//! fresh database file in its own temporary directory.
+//! fresh database file in its own temporary directory. `DeadLetters` has no SQLite
+//! adapter: the local worker keeps a job it cannot read in its table instead.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -7,10 +8,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tempfile::TempDir;
-use webhooks_core::ports::{LogStore, SecretStore, StoreError, TaskQueue, WebhookStore};
+use webhooks_core::event::Event;
+use webhooks_core::ids::WebhookId;
+use webhooks_core::log::LoggedAttempt;
+use webhooks_core::ports::{
+    EventSink, LogSink, LogStore, SecretStore, StoreError, TaskQueue, WebhookStore,
+};
 use webhooks_core::task::DeliveryTask;
 use webhooks_core::time::SystemClock;
 use webhooks_local::{LocalStores, SqliteQueue, Work};
+use webhooks_tests::conformance::sinks::{EventSinkProbe, LogSinkProbe};
 use webhooks_tests::conformance::task_queue::QueueProbe;
 
 /// A port on a fresh database; the directory lives as long as the port.
@@ -77,6 +84,69 @@ fn task_queue() -> Fresh<dyn QueueProbe> {
     fresh(|stores| Arc::new(SqliteProbe(stores.queue.clone())) as Arc<dyn QueueProbe>)
 }
 
+/// The SQLite log store as the log sink it is locally, read back by listing.
+struct SqliteLogProbe(Arc<webhooks_local::SqliteLogStore>);
+
+#[async_trait]
+impl LogSink for SqliteLogProbe {
+    async fn record(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        self.0.record(attempt).await
+    }
+
+    async fn record_many(&self, attempts: &[LoggedAttempt]) -> Vec<Result<(), StoreError>> {
+        self.0.record_many(attempts).await
+    }
+}
+
+#[async_trait]
+impl LogSinkProbe for SqliteLogProbe {
+    async fn arrived(&self, webhook: &WebhookId) -> Result<Vec<LoggedAttempt>, StoreError> {
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..100 {
+            let page = self.0.list(webhook, None, 100, cursor.as_deref()).await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        Ok(all)
+    }
+}
+
+fn log_sink() -> Fresh<dyn LogSinkProbe> {
+    fresh(|stores| Arc::new(SqliteLogProbe(stores.logs.clone())) as Arc<dyn LogSinkProbe>)
+}
+
+/// The local queue as `POST /events`' sink, read back by claiming its event jobs.
+struct SqliteEventProbe(Arc<SqliteQueue>);
+
+#[async_trait]
+impl EventSink for SqliteEventProbe {
+    async fn ingest(&self, event: &Event) -> Result<(), StoreError> {
+        self.0.ingest(event).await
+    }
+}
+
+#[async_trait]
+impl EventSinkProbe for SqliteEventProbe {
+    async fn arrived(&self) -> Result<Vec<Event>, StoreError> {
+        let mut events = Vec::new();
+        for job in self.0.claim_due(1000, Duration::from_secs(60)).await? {
+            if let Ok(Work::Event(event)) = job.work() {
+                events.push(event);
+            }
+            self.0.complete(job.id).await?;
+        }
+        Ok(events)
+    }
+}
+
+fn event_sink() -> Fresh<dyn EventSinkProbe> {
+    fresh(|stores| Arc::new(SqliteEventProbe(stores.queue.clone())) as Arc<dyn EventSinkProbe>)
+}
+
 mod webhook_store {
     use super::*;
     webhooks_tests::webhook_store_conformance!(webhook_store());
@@ -95,4 +165,14 @@ mod log_store {
 mod task_queue {
     use super::*;
     webhooks_tests::task_queue_conformance!(task_queue());
+}
+
+mod log_sink {
+    use super::*;
+    webhooks_tests::log_sink_conformance!(log_sink());
+}
+
+mod event_sink {
+    use super::*;
+    webhooks_tests::event_sink_conformance!(event_sink());
 }

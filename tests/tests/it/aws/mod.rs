@@ -2,5 +2,6 @@
 //! functions' real binaries, and the producers' examples.
 
 mod conformance_aws;
+mod conformance_sinks;
 mod lambda_functions;
 mod producers;
