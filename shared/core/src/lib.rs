@@ -2,6 +2,7 @@
 //! signing, the retry schedule, the ports, and the use cases (HTTP API, fan-out and
 //! delivery). It knows no storage technology: adapters implement [`ports`].
 
+pub mod admin;
 pub mod api;
 pub mod catalogue;
 pub mod config;

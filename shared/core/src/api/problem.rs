@@ -5,6 +5,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::admin::AdminError;
 use crate::ports::{BoxError, StoreError};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -158,6 +159,19 @@ impl From<StoreError> for ApiError {
                 ApiError::bad_query("cursor", "is not a cursor this API returned")
             }
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        match error {
+            AdminError::NotFound(id) => ApiError::NotFound(format!("webhook {id}")),
+            AdminError::VersionMismatch { .. } => ApiError::PreconditionFailed {
+                detail: error.to_string(),
+            },
+            AdminError::Store(store) => store.into(),
+            missing @ AdminError::MissingField(_) => ApiError::internal(missing),
         }
     }
 }

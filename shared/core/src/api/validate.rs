@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::problem::{ApiError, FieldError};
+pub use crate::admin::{SecretChange, WebhookFields};
 use crate::catalogue;
 use crate::outbound::OutboundPolicy;
 use crate::webhook::ClientScope;
@@ -12,35 +13,6 @@ const FIELDS: &[&str] = &["name", "url", "event", "clients", "secret", "enabled"
 pub const MAX_URL_CHARS: usize = 2048;
 pub const MAX_CLIENTS: usize = 100;
 pub const GENERATE: &str = "generate";
-
-/// What to do with a webhook's secret.
-#[derive(Clone, PartialEq, Eq)]
-pub enum SecretChange {
-    Set(String),
-    Generate,
-    Remove,
-}
-
-impl std::fmt::Debug for SecretChange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SecretChange::Set(_) => "Set(<redacted>)",
-            SecretChange::Generate => "Generate",
-            SecretChange::Remove => "Remove",
-        })
-    }
-}
-
-/// The fields of a create or update request, each validated; `None` = not given.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct WebhookFields {
-    pub name: Option<String>,
-    pub url: Option<String>,
-    pub event: Option<String>,
-    pub clients: Option<ClientScope>,
-    pub secret: Option<SecretChange>,
-    pub enabled: Option<bool>,
-}
 
 /// A create body: `name`, `url`, `event`, `clients` required.
 pub fn create(

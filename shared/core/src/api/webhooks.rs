@@ -9,13 +9,12 @@ use serde::Serialize;
 use super::body::JsonObject;
 use super::problem::{ApiError, ApiResult, Problem};
 use super::query::{encode_cursor, QueryParams};
-use super::validate::{self, SecretChange, WebhookFields};
+use super::validate;
 use super::ApiState;
+use crate::admin::{Changed, WebhookAdmin};
 use crate::catalogue;
 use crate::ids::WebhookId;
-use crate::ports::{StoreError, WebhookFilter};
-use crate::signing::generate_secret;
-use crate::time::Timestamp;
+use crate::ports::WebhookFilter;
 use crate::webhook::{Webhook, WebhookView};
 
 /// A webhook as returned by create and update; `secret` only when the service
@@ -82,23 +81,12 @@ pub(super) async fn load(state: &ApiState, id: &str) -> ApiResult<Webhook> {
         .ok_or_else(|| ApiError::NotFound(format!("webhook {id}")))
 }
 
-async fn apply_secret(
-    state: &ApiState,
-    id: &WebhookId,
-    change: &SecretChange,
-    now: Timestamp,
-) -> ApiResult<(Option<String>, Option<String>)> {
-    match change {
-        SecretChange::Set(secret) => Ok((Some(state.secrets.put(id, secret, now).await?), None)),
-        SecretChange::Generate => {
-            let secret = generate_secret();
-            let reference = state.secrets.put(id, &secret, now).await?;
-            Ok((Some(reference), Some(secret)))
-        }
-        SecretChange::Remove => {
-            state.secrets.remove(id).await?;
-            Ok((None, None))
-        }
+/// The admin use case on this API's stores.
+fn admin(state: &ApiState) -> WebhookAdmin<'_> {
+    WebhookAdmin {
+        webhooks: state.webhooks.as_ref(),
+        secrets: state.secrets.as_ref(),
+        clock: state.clock.as_ref(),
     }
 }
 
@@ -113,51 +101,17 @@ pub async fn create(
     State(state): State<ApiState>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Response> {
-    let WebhookFields {
-        name,
-        url,
-        event,
-        clients,
-        secret,
-        enabled,
-    } = validate::create(&body, &state.policy)?;
-    let (Some(name), Some(url), Some(event), Some(clients)) = (name, url, event, clients) else {
-        return Err(ApiError::internal(
-            "validated create body lacks a required field",
-        ));
-    };
-    let now = state.clock.now();
-    let id = WebhookId::generate();
-    let (secret_ref, revealed) = match &secret {
-        Some(change) => apply_secret(&state, &id, change, now).await?,
-        None => (None, None),
-    };
-    let webhook = Webhook {
-        id: id.clone(),
-        name,
-        url,
-        event,
-        clients,
-        enabled: enabled.unwrap_or(true),
-        secret_ref,
-        disabled_reason: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        failing_since: None,
-    };
-    if let Err(error) = state.webhooks.insert(&webhook).await {
-        if webhook.secret_ref.is_some() {
-            let _ = state.secrets.remove(&id).await;
-        }
-        return Err(error.into());
-    }
-    tracing::info!(webhook_id = %id, event = %webhook.event, "webhook created");
+    let fields = validate::create(&body, &state.policy)?;
+    let Changed {
+        webhook,
+        generated_secret,
+    } = admin(&state).create(fields).await?;
+    let id = &webhook.id;
     let mut response = with_etag(
         &webhook,
         WebhookWithSecret {
             webhook: webhook.view(),
-            secret: revealed,
+            secret: generated_secret,
         },
     );
     *response.status_mut() = StatusCode::CREATED;
@@ -234,14 +188,6 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
         })
 }
 
-fn mismatch(current: u64, expected: u64) -> ApiError {
-    ApiError::PreconditionFailed {
-        detail: format!(
-            "the webhook is at version {current}; If-Match asked for version {expected}"
-        ),
-    }
-}
-
 #[utoipa::path(patch, path = "/webhooks/{id}", tag = "webhooks",
     params(("id" = String, Path, description = "wh_..."),
         ("If-Match" = Option<String>, Header, description = "Apply only if the webhook is at this version")),
@@ -258,60 +204,17 @@ pub async fn update(
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
     let fields = validate::update(&body, &state.policy)?;
-    let current = load(&state, &id).await?;
-    if let Some(expected) = expected {
-        if expected != current.version {
-            return Err(mismatch(current.version, expected));
-        }
-    }
-    let now = state.clock.now();
-    let mut updated = current.clone();
-    let mut revealed = None;
-    if let Some(change) = &fields.secret {
-        let (secret_ref, generated) = apply_secret(&state, &current.id, change, now).await?;
-        updated.secret_ref = secret_ref;
-        revealed = generated;
-    }
-    if let Some(name) = fields.name {
-        updated.name = name;
-    }
-    if let Some(url) = fields.url {
-        updated.url = url;
-    }
-    if let Some(event) = fields.event {
-        updated.event = event;
-    }
-    if let Some(clients) = fields.clients {
-        updated.clients = clients;
-    }
-    if let Some(enabled) = fields.enabled {
-        if enabled && !current.enabled {
-            // Re-enabling starts afresh: no reason, no failure run.
-            updated.disabled_reason = None;
-            updated.failing_since = None;
-        }
-        if !enabled && current.enabled {
-            updated.disabled_reason = None;
-        }
-        updated.enabled = enabled;
-    }
-    updated.version = current.version + 1;
-    updated.updated_at = now;
-    match state.webhooks.replace(&updated, current.version).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            let fresh = load(&state, &id).await?;
-            return Err(mismatch(fresh.version, expected.unwrap_or(current.version)));
-        }
-        Err(StoreError::NotFound) => return Err(ApiError::NotFound(format!("webhook {id}"))),
-        Err(other) => return Err(other.into()),
-    }
-    tracing::info!(webhook_id = %updated.id, version = updated.version, "webhook updated");
+    let Changed {
+        webhook,
+        generated_secret,
+    } = admin(&state)
+        .update(&WebhookId::from_trusted(&id), fields, expected)
+        .await?;
     Ok(with_etag(
-        &updated,
+        &webhook,
         WebhookWithSecret {
-            webhook: updated.view(),
-            secret: revealed,
+            webhook: webhook.view(),
+            secret: generated_secret,
         },
     ))
 }
@@ -324,15 +227,6 @@ pub async fn delete(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let webhook_id = WebhookId::from_trusted(&id);
-    let removed = state
-        .webhooks
-        .delete(&webhook_id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("webhook {id}")))?;
-    if removed.secret_ref.is_some() {
-        state.secrets.remove(&webhook_id).await?;
-    }
-    tracing::info!(webhook_id = %webhook_id, "webhook deleted");
+    admin(&state).delete(&WebhookId::from_trusted(&id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,224 @@
+//! The admin use case: create, update and delete a webhook with its signing secret.
+//! The HTTP handlers validate a request into [`WebhookFields`] and call this; what a
+//! change means (a version check, re-enabling starts afresh, a secret generated once)
+//! is decided here.
+
+use crate::ids::WebhookId;
+use crate::ports::{SecretStore, StoreError, WebhookStore};
+use crate::signing::generate_secret;
+use crate::time::{Clock, Timestamp};
+use crate::webhook::{ClientScope, Webhook};
+
+/// What to do with a webhook's secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretChange {
+    Set(String),
+    Generate,
+    Remove,
+}
+
+impl std::fmt::Debug for SecretChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SecretChange::Set(_) => "Set(<redacted>)",
+            SecretChange::Generate => "Generate",
+            SecretChange::Remove => "Remove",
+        })
+    }
+}
+
+/// The fields of a create or update request, each validated; `None` = not given.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WebhookFields {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub event: Option<String>,
+    pub clients: Option<ClientScope>,
+    pub secret: Option<SecretChange>,
+    pub enabled: Option<bool>,
+}
+
+/// Why an admin change did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("webhook {0} not found")]
+    NotFound(WebhookId),
+    #[error("the webhook is at version {current}; If-Match asked for version {expected}")]
+    VersionMismatch { current: u64, expected: u64 },
+    /// A create without every required field: validation should have refused it.
+    #[error("a create lacks the required field {0}")]
+    MissingField(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A webhook as stored after a change, with the secret the service generated for it
+/// (shown once, in this answer only).
+#[derive(Debug)]
+pub struct Changed {
+    pub webhook: Webhook,
+    pub generated_secret: Option<String>,
+}
+
+/// Admin changes on the webhook and secret stores.
+pub struct WebhookAdmin<'a> {
+    pub webhooks: &'a dyn WebhookStore,
+    pub secrets: &'a dyn SecretStore,
+    pub clock: &'a dyn Clock,
+}
+
+impl WebhookAdmin<'_> {
+    /// Stores a new webhook (version 1, enabled unless asked otherwise) and its secret.
+    pub async fn create(&self, fields: WebhookFields) -> Result<Changed, AdminError> {
+        let name = fields.name.ok_or(AdminError::MissingField("name"))?;
+        let url = fields.url.ok_or(AdminError::MissingField("url"))?;
+        let event = fields.event.ok_or(AdminError::MissingField("event"))?;
+        let clients = fields.clients.ok_or(AdminError::MissingField("clients"))?;
+        let now = self.clock.now();
+        let id = WebhookId::generate();
+        let (secret_ref, generated_secret) = match &fields.secret {
+            Some(change) => self.apply_secret(&id, change, now).await?,
+            None => (None, None),
+        };
+        let webhook = Webhook {
+            id: id.clone(),
+            name,
+            url,
+            event,
+            clients,
+            enabled: fields.enabled.unwrap_or(true),
+            secret_ref,
+            disabled_reason: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            failing_since: None,
+        };
+        if let Err(error) = self.webhooks.insert(&webhook).await {
+            if webhook.secret_ref.is_some() {
+                let _ = self.secrets.remove(&id).await;
+            }
+            return Err(error.into());
+        }
+        tracing::info!(webhook_id = %id, event = %webhook.event, "webhook created");
+        Ok(Changed {
+            webhook,
+            generated_secret,
+        })
+    }
+
+    /// Applies the given fields to a webhook, if it is at `expected` (when given).
+    /// Re-enabling a webhook clears its disabled reason and its run of failures.
+    pub async fn update(
+        &self,
+        id: &WebhookId,
+        fields: WebhookFields,
+        expected: Option<u64>,
+    ) -> Result<Changed, AdminError> {
+        let current = self.load(id).await?;
+        if let Some(expected) = expected {
+            if expected != current.version {
+                return Err(AdminError::VersionMismatch {
+                    current: current.version,
+                    expected,
+                });
+            }
+        }
+        let now = self.clock.now();
+        let mut updated = current.clone();
+        let mut generated_secret = None;
+        if let Some(change) = &fields.secret {
+            let (secret_ref, generated) = self.apply_secret(&current.id, change, now).await?;
+            updated.secret_ref = secret_ref;
+            generated_secret = generated;
+        }
+        if let Some(name) = fields.name {
+            updated.name = name;
+        }
+        if let Some(url) = fields.url {
+            updated.url = url;
+        }
+        if let Some(event) = fields.event {
+            updated.event = event;
+        }
+        if let Some(clients) = fields.clients {
+            updated.clients = clients;
+        }
+        if let Some(enabled) = fields.enabled {
+            if enabled && !current.enabled {
+                // Re-enabling starts afresh: no reason, no failure run.
+                updated.disabled_reason = None;
+                updated.failing_since = None;
+            }
+            if !enabled && current.enabled {
+                updated.disabled_reason = None;
+            }
+            updated.enabled = enabled;
+        }
+        updated.version = current.version + 1;
+        updated.updated_at = now;
+        match self.webhooks.replace(&updated, current.version).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => {
+                let fresh = self.load(id).await?;
+                return Err(AdminError::VersionMismatch {
+                    current: fresh.version,
+                    expected: expected.unwrap_or(current.version),
+                });
+            }
+            Err(StoreError::NotFound) => return Err(AdminError::NotFound(id.clone())),
+            Err(other) => return Err(other.into()),
+        }
+        tracing::info!(webhook_id = %updated.id, version = updated.version, "webhook updated");
+        Ok(Changed {
+            webhook: updated,
+            generated_secret,
+        })
+    }
+
+    /// Removes a webhook and then its secret; returns what was removed.
+    pub async fn delete(&self, id: &WebhookId) -> Result<Webhook, AdminError> {
+        let removed = self
+            .webhooks
+            .delete(id)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(id.clone()))?;
+        if removed.secret_ref.is_some() {
+            self.secrets.remove(id).await?;
+        }
+        tracing::info!(webhook_id = %id, "webhook deleted");
+        Ok(removed)
+    }
+
+    async fn load(&self, id: &WebhookId) -> Result<Webhook, AdminError> {
+        self.webhooks
+            .get(id)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(id.clone()))
+    }
+
+    /// Stores, generates or removes the secret; the new reference, and the secret
+    /// itself when the service made it.
+    async fn apply_secret(
+        &self,
+        id: &WebhookId,
+        change: &SecretChange,
+        now: Timestamp,
+    ) -> Result<(Option<String>, Option<String>), StoreError> {
+        match change {
+            SecretChange::Set(secret) => Ok((Some(self.secrets.put(id, secret, now).await?), None)),
+            SecretChange::Generate => {
+                let secret = generate_secret();
+                let reference = self.secrets.put(id, &secret, now).await?;
+                Ok((Some(reference), Some(secret)))
+            }
+            SecretChange::Remove => {
+                self.secrets.remove(id).await?;
+                Ok((None, None))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
