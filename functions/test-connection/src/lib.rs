@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use webhooks_aws::{config, AwsClients, DynamoWebhookStore, SecretsManagerStore};
+use webhooks_core::api::test_connection::{self, ConnectionContext, ConnectionState};
 use webhooks_core::config::{ConfigError, Env, OutboundConfig};
-use webhooks_core::connection::{self, ConnectionContext, ConnectionState, ProbeSettings};
+use webhooks_core::connection::ProbeSettings;
 use webhooks_core::outbound::{GuardedSender, SendError};
 use webhooks_core::time::Clock;
 
@@ -35,7 +36,7 @@ pub fn app(
     config: &Config,
     clock: Arc<dyn Clock>,
 ) -> Result<Router, SendError> {
-    Ok(connection::router(ConnectionState::new(
+    Ok(test_connection::router(ConnectionState::new(
         ConnectionContext {
             webhooks: Arc::new(DynamoWebhookStore::new(
                 clients.dynamodb.clone(),

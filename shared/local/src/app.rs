@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use axum::Router;
+use webhooks_core::api::test_connection::{self, ConnectionContext, ConnectionState};
 use webhooks_core::api::{self, ApiContext, ApiState};
 use webhooks_core::config::OutboundConfig;
-use webhooks_core::connection::{self, ConnectionContext, ConnectionState, ProbeSettings};
+use webhooks_core::connection::ProbeSettings;
 use webhooks_core::outbound::GuardedSender;
 
 use crate::LocalStores;
@@ -28,7 +29,7 @@ pub fn http_app(
         clock: stores.clock.clone(),
         policy: config.policy.clone(),
     }));
-    let tests = connection::router(ConnectionState::new(ConnectionContext {
+    let tests = test_connection::router(ConnectionState::new(ConnectionContext {
         webhooks: stores.webhooks.clone(),
         secrets: stores.secrets.clone(),
         clock: stores.clock.clone(),

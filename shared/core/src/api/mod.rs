@@ -7,6 +7,7 @@ pub mod logs;
 mod openapi;
 pub mod problem;
 mod query;
+pub mod test_connection;
 pub mod validate;
 pub mod webhooks;
 

@@ -21,7 +21,7 @@ struct ApiDoc;
 /// The document, with the connection-test routes merged in.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(crate::connection::ConnectionDoc::openapi());
+    doc.merge(super::test_connection::ConnectionDoc::openapi());
     doc
 }
 

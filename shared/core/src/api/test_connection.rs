@@ -1,0 +1,158 @@
+//! The connection-test routes: `POST /webhooks/test` (an unsaved config) and
+//! `POST /webhooks/{id}/test` (a saved webhook with its stored secret). A failing
+//! endpoint is a failed check in a 200 answer, never an HTTP error.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+
+use super::{ApiError, ApiResult, FieldError, JsonObject, Problem, MAX_BODY_BYTES};
+use crate::catalogue;
+use crate::connection::{
+    probe, Check, CheckName, CheckStatus, ConnectionReport, ProbeSettings, ProbeTarget,
+};
+use crate::ids::WebhookId;
+use crate::outbound::GuardedSender;
+use crate::ports::{SecretStore, WebhookStore};
+use crate::signing::SigningSecrets;
+use crate::time::Clock;
+
+pub struct ConnectionContext {
+    pub webhooks: Arc<dyn WebhookStore>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub clock: Arc<dyn Clock>,
+    pub sender: GuardedSender,
+    pub settings: ProbeSettings,
+}
+
+#[derive(Clone)]
+pub struct ConnectionState(Arc<ConnectionContext>);
+
+impl ConnectionState {
+    pub fn new(context: ConnectionContext) -> Self {
+        Self(Arc::new(context))
+    }
+}
+
+/// The two `/test` routes (the test-connection function on AWS).
+pub fn router(state: ConnectionState) -> Router {
+    Router::new()
+        .route("/webhooks/test", post(test_unsaved))
+        .route("/webhooks/{id}/test", post(test_saved))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
+        .with_state(state)
+}
+
+/// Test body (documentation of the accepted shape).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TestUnsaved {
+    url: String,
+    /// Signs the test request when given (16–256 characters). Never stored.
+    secret: Option<String>,
+    /// The event type whose sample the test request carries.
+    event: Option<String>,
+}
+
+#[utoipa::path(post, path = "/webhooks/test", tag = "webhooks",
+    request_body(content = TestUnsaved, content_type = "application/json"),
+    responses((status = 200, description = "The report; a failing endpoint is a failed check", body = ConnectionReport),
+        (status = 422, description = "The body is invalid", body = Problem, content_type = "application/problem+json")))]
+pub async fn test_unsaved(
+    State(state): State<ConnectionState>,
+    JsonObject(body): JsonObject,
+) -> ApiResult<Json<ConnectionReport>> {
+    let mut errors = Vec::new();
+    let mut url = None;
+    let mut secret = None;
+    let mut event = None;
+    for (key, value) in &body {
+        match (key.as_str(), value) {
+            ("url", serde_json::Value::String(text)) => url = Some(text.clone()),
+            ("url", _) => errors.push(FieldError::new("url", "must be a string")),
+            ("secret", serde_json::Value::Null) => {}
+            ("secret", serde_json::Value::String(text))
+                if (16..=256).contains(&text.chars().count()) =>
+            {
+                secret = Some(text.clone())
+            }
+            ("secret", _) => errors.push(FieldError::new("secret", "must be 16–256 characters")),
+            ("event", serde_json::Value::Null) => {}
+            ("event", serde_json::Value::String(text)) if catalogue::find(text).is_some() => {
+                event = Some(text.clone())
+            }
+            ("event", _) => errors.push(FieldError::new(
+                "event",
+                "must be an event type from GET /event-types",
+            )),
+            (unknown, _) => errors.push(FieldError::new(
+                unknown,
+                "unknown field; known fields: url, secret, event",
+            )),
+        }
+    }
+    if url.is_none() && !errors.iter().any(|e| e.field == "url") {
+        errors.push(FieldError::new("url", "is required"));
+    }
+    let (Some(url), true) = (url, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let target = ProbeTarget {
+        url: &url,
+        secrets: secret.map(|current| SigningSecrets {
+            current,
+            previous: None,
+        }),
+        event_type: event.as_deref(),
+        webhook_id: None,
+    };
+    Ok(Json(
+        probe(
+            &state.0.sender,
+            &state.0.settings,
+            target,
+            state.0.clock.now(),
+        )
+        .await,
+    ))
+}
+
+#[utoipa::path(post, path = "/webhooks/{id}/test", tag = "webhooks",
+    params(("id" = String, Path, description = "wh_...")),
+    responses((status = 200, description = "The report, signed with the stored secret", body = ConnectionReport),
+        (status = 404, description = "No such webhook", body = Problem, content_type = "application/problem+json")))]
+pub async fn test_saved(
+    State(state): State<ConnectionState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConnectionReport>> {
+    let context = &state.0;
+    let webhook_id = WebhookId::from_trusted(&id);
+    let webhook = context
+        .webhooks
+        .get(&webhook_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("webhook {id}")))?;
+    let now = context.clock.now();
+    let secrets = match webhook.secret_ref {
+        Some(_) => context.secrets.get(&webhook_id, now).await?,
+        None => None,
+    };
+    let target = ProbeTarget {
+        url: &webhook.url,
+        secrets,
+        event_type: Some(&webhook.event),
+        webhook_id: Some(&webhook.id),
+    };
+    Ok(Json(
+        probe(&context.sender, &context.settings, target, now).await,
+    ))
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(test_unsaved, test_saved),
+    components(schemas(ConnectionReport, Check, CheckName, CheckStatus))
+)]
+pub struct ConnectionDoc;
