@@ -9,25 +9,30 @@
 //! an emulator; there is no "is local" branch.
 
 pub mod config;
+mod dead_letters;
 mod error;
 mod events_queue;
 mod expr;
 pub mod limits;
+mod log_sink;
 mod logs;
+mod message_size;
 mod paging;
-mod queues;
 pub mod sdk;
+mod secret_cache;
 mod secrets;
+mod task_queue;
+mod webhook_item;
 mod webhooks;
 
 pub use config::AwsConfig;
+pub use dead_letters::{SqsDeadLetters, REASON_ATTRIBUTE};
 pub use error::AwsError;
 pub use events_queue::SqsEventSink;
+pub use log_sink::{BatchFailure, SqsLogSink};
 pub use logs::DynamoLogStore;
-pub use queues::{BatchFailure, SqsDeadLetters, SqsLogSink, SqsTaskQueue, REASON_ATTRIBUTE};
 pub use sdk::AwsClients;
-pub use secrets::{
-    CachedSecrets, SecretLoader, SecretsManagerStore, StoredSecret, DEFAULT_CACHE_TTL,
-    RECOVERY_WINDOW_DAYS,
-};
+pub use secret_cache::{CachedSecrets, SecretLoader, DEFAULT_CACHE_TTL};
+pub use secrets::{SecretsManagerStore, StoredSecret, RECOVERY_WINDOW_DAYS};
+pub use task_queue::SqsTaskQueue;
 pub use webhooks::{DynamoWebhookStore, EVENT_INDEX};

@@ -4,10 +4,7 @@
 //! one `GetSecretValue` gives both secrets of a rotation. Secret values never appear
 //! in a log line or an error.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
@@ -19,13 +16,11 @@ use webhooks_core::signing::SigningSecrets;
 use webhooks_core::time::Timestamp;
 
 use crate::error::{sdk_error, AwsError};
+use crate::secret_cache::SecretLoader;
 
 /// Days a removed secret can still be restored by an operator (`DeleteSecret`'s
 /// recovery window). A new secret for the same webhook restores and overwrites it.
 pub const RECOVERY_WINDOW_DAYS: i64 = 7;
-
-/// How long [`CachedSecrets`] trusts what it read.
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// Tries of a `put` that races another writer of the same secret.
 const PUT_TRIES: usize = 3;
@@ -48,7 +43,7 @@ impl fmt::Debug for StoredSecret {
 }
 
 impl StoredSecret {
-    fn new(current: &str) -> Self {
+    pub(crate) fn new(current: &str) -> Self {
         Self {
             current: current.to_owned(),
             previous: None,
@@ -103,13 +98,6 @@ enum Lookup {
     Missing,
     /// Scheduled for deletion (removed), still restorable.
     Deleted,
-}
-
-/// Reads a webhook's stored secret; what [`CachedSecrets`] caches.
-#[async_trait]
-pub trait SecretLoader: SecretStore {
-    /// The stored value, `None` when the webhook has no secret (or it was removed).
-    async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError>;
 }
 
 /// [`SecretStore`] on Secrets Manager.
@@ -309,160 +297,16 @@ impl SecretLoader for SecretsManagerStore {
     }
 }
 
-/// A [`SecretStore`] that keeps what it read in memory for a while (the delivery
-/// function: one Secrets Manager call per webhook every few minutes instead of one
-/// per delivery). The stored value is cached, not the answer for one moment, so the
-/// rotation's grace period still ends on time. "No secret" is not cached: a secret
-/// added by the API is used at once. A rotation or removal made elsewhere is seen
-/// within the TTL; one made through this cache at once.
-pub struct CachedSecrets<S = SecretsManagerStore> {
-    inner: S,
-    ttl: Duration,
-    entries: Mutex<HashMap<WebhookId, (tokio::time::Instant, StoredSecret)>>,
-}
-
-impl<S> fmt::Debug for CachedSecrets<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CachedSecrets")
-            .field("ttl", &self.ttl)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Past this many entries, expired ones are dropped on the next insert.
-const MAX_CACHED: usize = 10_000;
-
-impl<S: SecretLoader> CachedSecrets<S> {
-    pub fn new(inner: S, ttl: Duration) -> Self {
-        Self {
-            inner,
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    pub fn inner(&self) -> &S {
-        &self.inner
-    }
-
-    fn cached(&self, id: &WebhookId) -> Option<StoredSecret> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(id)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, value)| value.clone())
-    }
-
-    fn remember(&self, id: &WebhookId, value: StoredSecret) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_CACHED {
-            let ttl = self.ttl;
-            entries.retain(|_, (at, _)| at.elapsed() < ttl);
-        }
-        entries.insert(id.clone(), (tokio::time::Instant::now(), value));
-    }
-
-    fn forget(&self, id: &WebhookId) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(id);
-    }
-}
-
-#[async_trait]
-impl<S: SecretLoader> SecretStore for CachedSecrets<S> {
-    async fn put(
-        &self,
-        id: &WebhookId,
-        secret: &str,
-        now: Timestamp,
-    ) -> Result<String, StoreError> {
-        self.forget(id);
-        let reference = self.inner.put(id, secret, now).await;
-        self.forget(id);
-        reference
-    }
-
-    async fn get(
-        &self,
-        id: &WebhookId,
-        now: Timestamp,
-    ) -> Result<Option<SigningSecrets>, StoreError> {
-        if let Some(value) = self.cached(id) {
-            return Ok(Some(value.signing(now)));
-        }
-        let loaded = self.inner.load(id).await?;
-        if let Some(value) = &loaded {
-            self.remember(id, value.clone());
-        }
-        Ok(loaded.map(|value| value.signing(now)))
-    }
-
-    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
-        self.forget(id);
-        self.inner.remove(id).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
 
     fn at(seconds: u64) -> Timestamp {
         Timestamp::parse("2026-11-28T12:00:00Z")
             .unwrap()
             .plus(Duration::from_secs(seconds))
-    }
-
-    /// An in-memory loader that counts its loads.
-    #[derive(Clone, Default)]
-    struct Counting {
-        values: Arc<Mutex<HashMap<WebhookId, StoredSecret>>>,
-        loads: Arc<AtomicUsize>,
-    }
-
-    #[async_trait]
-    impl SecretStore for Counting {
-        async fn put(
-            &self,
-            id: &WebhookId,
-            secret: &str,
-            now: Timestamp,
-        ) -> Result<String, StoreError> {
-            let mut values = self.values.lock().unwrap();
-            let next = match values.get(id) {
-                Some(old) => StoredSecret {
-                    current: secret.into(),
-                    previous: Some(old.current.clone()),
-                    rotated_at: Some(now),
-                },
-                None => StoredSecret::new(secret),
-            };
-            values.insert(id.clone(), next);
-            Ok(format!("ref:{id}"))
-        }
-
-        async fn get(
-            &self,
-            id: &WebhookId,
-            now: Timestamp,
-        ) -> Result<Option<SigningSecrets>, StoreError> {
-            Ok(self.load(id).await?.map(|v| v.signing(now)))
-        }
-
-        async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
-            self.values.lock().unwrap().remove(id);
-            Ok(())
-        }
-    }
-
-    #[async_trait]
-    impl SecretLoader for Counting {
-        async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError> {
-            self.loads.fetch_add(1, Ordering::SeqCst);
-            Ok(self.values.lock().unwrap().get(id).cloned())
-        }
     }
 
     #[test]
@@ -505,45 +349,5 @@ mod tests {
         assert!(text.contains("webhooks/wh_1"), "{text}");
         assert!(!text.contains("plaintextSecret"), "{text}");
         assert!(!format!("{:?}", StoredSecret::new("hidden-value")).contains("hidden-value"));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_cache_reads_once_per_ttl_and_not_absence() {
-        let inner = Counting::default();
-        let cache = CachedSecrets::new(inner.clone(), Duration::from_secs(300));
-        let id = WebhookId::from_trusted("wh_1");
-        // No secret: asked every time.
-        assert_eq!(cache.get(&id, at(0)).await.unwrap(), None);
-        assert_eq!(cache.get(&id, at(0)).await.unwrap(), None);
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 2);
-        // A secret set elsewhere is found, then served from memory.
-        inner.put(&id, "first-secret", at(0)).await.unwrap();
-        assert!(cache.get(&id, at(1)).await.unwrap().is_some());
-        assert!(cache.get(&id, at(2)).await.unwrap().is_some());
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 3);
-        // After the TTL it is read again.
-        tokio::time::advance(Duration::from_secs(301)).await;
-        assert!(cache.get(&id, at(3)).await.unwrap().is_some());
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 4);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn changes_through_the_cache_are_seen_at_once() {
-        let inner = Counting::default();
-        let cache = CachedSecrets::new(inner.clone(), Duration::from_secs(300));
-        let id = WebhookId::from_trusted("wh_1");
-        cache.put(&id, "first-secret", at(0)).await.unwrap();
-        assert_eq!(
-            cache.get(&id, at(1)).await.unwrap().unwrap().current,
-            "first-secret"
-        );
-        cache.put(&id, "second-secret", at(2)).await.unwrap();
-        let both = cache.get(&id, at(3)).await.unwrap().unwrap();
-        assert_eq!(
-            (both.current.as_str(), both.previous.as_deref()),
-            ("second-secret", Some("first-secret"))
-        );
-        cache.remove(&id).await.unwrap();
-        assert_eq!(cache.get(&id, at(4)).await.unwrap(), None);
     }
 }

@@ -1,109 +1,27 @@
-//! The webhooks table: partition key `id` (S); GSI `by_event` (partition `event`,
-//! sort `id`, projection ALL) for fan-out. An item is the webhook's JSON with the
-//! secret's ARN as `secret_arn` (never the secret); absent optional fields are left
-//! out of the item.
+//! The webhooks table's store: partition key `id` (S); GSI `by_event` (partition
+//! `event`, sort `id`, projection ALL) for fan-out. Item shapes: `docs/storage.md`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
-use serde::{Deserialize, Serialize};
 use webhooks_core::ids::WebhookId;
 use webhooks_core::ports::{Page, StoreError, WebhookFilter, WebhookStore};
 use webhooks_core::time::Timestamp;
 use webhooks_core::webhook::{ClientScope, Webhook};
 
-use crate::error::{mapping_error, sdk_error};
+use crate::error::sdk_error;
 use crate::expr::{all_of, Expression};
 use crate::paging::{before_listing, query_pages};
+use crate::webhook_item::{from_item, key, to_item};
 
 /// The GSI that finds an event type's webhooks.
 pub const EVENT_INDEX: &str = "by_event";
 
 /// Cursors are webhook ids; DynamoDB keys are at most 2048 bytes.
 const MAX_CURSOR_BYTES: usize = 2048;
-
-/// A webhook as stored in the table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct WebhookItem {
-    id: WebhookId,
-    name: String,
-    url: String,
-    event: String,
-    clients: ClientScope,
-    enabled: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    secret_arn: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    disabled_reason: Option<String>,
-    version: u64,
-    created_at: Timestamp,
-    updated_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    failing_since: Option<Timestamp>,
-}
-
-impl From<&Webhook> for WebhookItem {
-    fn from(webhook: &Webhook) -> Self {
-        let webhook = webhook.clone();
-        Self {
-            id: webhook.id,
-            name: webhook.name,
-            url: webhook.url,
-            event: webhook.event,
-            clients: webhook.clients,
-            enabled: webhook.enabled,
-            secret_arn: webhook.secret_ref,
-            disabled_reason: webhook.disabled_reason,
-            version: webhook.version,
-            created_at: webhook.created_at,
-            updated_at: webhook.updated_at,
-            failing_since: webhook.failing_since,
-        }
-    }
-}
-
-impl From<WebhookItem> for Webhook {
-    fn from(item: WebhookItem) -> Self {
-        Self {
-            id: item.id,
-            name: item.name,
-            url: item.url,
-            event: item.event,
-            clients: item.clients,
-            enabled: item.enabled,
-            secret_ref: item.secret_arn,
-            disabled_reason: item.disabled_reason,
-            version: item.version,
-            created_at: item.created_at,
-            updated_at: item.updated_at,
-            failing_since: item.failing_since,
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct Key<'a> {
-    id: &'a WebhookId,
-}
-
-type Item = HashMap<String, AttributeValue>;
-
-fn to_item(webhook: &Webhook) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(WebhookItem::from(webhook)).map_err(mapping_error("webhook item"))
-}
-
-fn from_item(item: Item) -> Result<Webhook, StoreError> {
-    serde_dynamo::from_item::<_, WebhookItem>(item)
-        .map(Webhook::from)
-        .map_err(mapping_error("webhook item"))
-}
-
-fn key(id: &WebhookId) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(Key { id }).map_err(mapping_error("webhook key"))
-}
 
 /// Insert: only where no item has this id.
 fn insert_condition() -> Expression {
@@ -388,81 +306,6 @@ impl WebhookStore for DynamoWebhookStore {
 mod tests {
     use super::*;
 
-    fn webhook() -> Webhook {
-        let at = Timestamp::parse("2026-11-28T12:00:00Z").unwrap();
-        Webhook {
-            id: WebhookId::from_trusted("wh_01JDX3M5Q8Z0V6K2W9Y4T7R1AB"),
-            name: "SIEM relay".into(),
-            url: "https://example.com/hook".into(),
-            event: "report.publish_status".into(),
-            clients: ClientScope::Only(vec!["acme".into(), "globex".into()]),
-            enabled: true,
-            secret_ref: Some(
-                "arn:aws:secretsmanager:eu-west-1:1:secret:webhooks/wh_1-AbCdEf".into(),
-            ),
-            disabled_reason: None,
-            version: 3,
-            created_at: at,
-            updated_at: at,
-            failing_since: None,
-        }
-    }
-
-    #[test]
-    fn an_item_is_the_webhook_json_with_the_secret_arn() {
-        let item = to_item(&webhook()).unwrap();
-        assert_eq!(
-            item["id"],
-            AttributeValue::S("wh_01JDX3M5Q8Z0V6K2W9Y4T7R1AB".into())
-        );
-        assert_eq!(
-            item["event"],
-            AttributeValue::S("report.publish_status".into())
-        );
-        assert_eq!(item["version"], AttributeValue::N("3".into()));
-        assert_eq!(item["enabled"], AttributeValue::Bool(true));
-        assert_eq!(
-            item["created_at"],
-            AttributeValue::S("2026-11-28T12:00:00.000Z".into())
-        );
-        assert!(item["secret_arn"]
-            .as_s()
-            .unwrap()
-            .starts_with("arn:aws:secretsmanager:"));
-        assert!(!item.contains_key("secret_ref"));
-        assert!(!item.contains_key("failing_since"), "absent, not NULL");
-        assert_eq!(
-            item["clients"],
-            AttributeValue::L(vec![
-                AttributeValue::S("acme".into()),
-                AttributeValue::S("globex".into())
-            ])
-        );
-    }
-
-    #[test]
-    fn items_round_trip_for_every_client_scope() {
-        let mut hook = webhook();
-        assert_eq!(from_item(to_item(&hook).unwrap()).unwrap(), hook);
-        hook.clients = ClientScope::all();
-        hook.secret_ref = None;
-        hook.disabled_reason = Some("410 Gone".into());
-        hook.failing_since = Some(hook.created_at);
-        let item = to_item(&hook).unwrap();
-        assert_eq!(item["clients"], AttributeValue::S("all".into()));
-        assert_eq!(from_item(item).unwrap(), hook);
-    }
-
-    #[test]
-    fn null_attributes_read_as_absent() {
-        let mut item = to_item(&webhook()).unwrap();
-        item.insert("failing_since".into(), AttributeValue::Null(true));
-        item.insert("disabled_reason".into(), AttributeValue::Null(true));
-        let read = from_item(item).unwrap();
-        assert_eq!(read.failing_since, None);
-        assert_eq!(read.disabled_reason, None);
-    }
-
     #[test]
     fn every_expression_uses_exactly_the_placeholders_it_defines() {
         let filters = [
@@ -490,7 +333,7 @@ mod tests {
             replace_condition(4).unwrap(),
             subscribers_query("report.publish_status").unwrap(),
             failing_since_update(None).unwrap(),
-            failing_since_update(Some(webhook().created_at)).unwrap(),
+            failing_since_update(Some(Timestamp::parse("2026-11-28T12:00:00Z").unwrap())).unwrap(),
         ];
         for filter in &filters {
             expressions.push(list_filter(filter, None).unwrap());
