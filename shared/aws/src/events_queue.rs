@@ -1,6 +1,6 @@
 //! The producer's side of the events queue: [`EventSink`] on SQS, for `webhooks send
-//! --queue-url`. The message body is the event in the producer format (DESIGN.md,
-//! "Events"), with its `id` and `occurred_at` filled in, so what the delivery function
+//! --queue-url`. The message body is the event in the producer format (`docs/events.md`),
+//! with its `id` and `occurred_at` filled in, so what the delivery function
 //! reads back is the event that was sent.
 
 use async_trait::async_trait;

@@ -1,7 +1,7 @@
 //! The AWS adapters of the core's ports: webhooks and the delivery log in DynamoDB,
 //! signing secrets in Secrets Manager, the retry queue, the logs queue and the events
 //! DLQ in SQS, and the producer's side of the events queue (`webhooks send
-//! --queue-url`). Item shapes are part of the contract (DESIGN.md, "DynamoDB and SQS");
+//! --queue-url`). Item shapes are part of the contract (`docs/storage.md`);
 //! the mapping lives here, never in the core.
 //!
 //! Clients are built once per process with [`sdk::load`] (or [`sdk::loader`] for
