@@ -2,6 +2,7 @@
 //! worker.
 
 pub mod batch;
+mod consequences;
 mod grouped_log;
 mod outcome;
 mod request;
@@ -75,6 +76,15 @@ pub struct FanOut {
     pub deferred: usize,
 }
 
+/// How fan-out started one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// Attempted now.
+    Attempted,
+    /// Handed to the queue as a task.
+    Deferred,
+}
+
 /// Requests in flight at once across every clone of a dispatcher (each event fans out
 /// `concurrency` at a time, and a worker runs many events): it bounds the sockets
 /// open to receivers.
@@ -133,7 +143,7 @@ impl Dispatcher {
             .filter(|webhook| webhook.wants(&event.event_type, &event.client_id))
             .collect();
         let matched = webhooks.len();
-        let results: Vec<Result<bool, StoreError>> = stream::iter(webhooks)
+        let results: Vec<Result<Start, StoreError>> = stream::iter(webhooks)
             .map(|webhook| {
                 let task = DeliveryTask::first(event.clone(), webhook.id.clone());
                 self.attempt_or_defer(task, webhook, deadline)
@@ -146,37 +156,37 @@ impl Dispatcher {
             ..FanOut::default()
         };
         for result in results {
-            if result? {
-                fan_out.attempted += 1;
-            } else {
-                fan_out.deferred += 1;
+            match result? {
+                Start::Attempted => fan_out.attempted += 1,
+                Start::Deferred => fan_out.deferred += 1,
             }
         }
         Ok(fan_out)
     }
 
-    /// Ok(true) when attempted now, Ok(false) when handed to the queue.
+    /// Attempts a delivery now, or hands it to the queue when the deadline is near or
+    /// a store failed around the attempt.
     async fn attempt_or_defer(
         &self,
         task: DeliveryTask,
         webhook: Webhook,
         deadline: Option<Instant>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Start, StoreError> {
         let out_of_time = deadline.is_some_and(|deadline| {
             Instant::now() + self.settings.timeout + Duration::from_millis(500) >= deadline
         });
         if out_of_time {
             self.ports.queue.enqueue(&task, Duration::ZERO).await?;
-            return Ok(false);
+            return Ok(Start::Deferred);
         }
         match self.attempt(&task, Some(webhook)).await {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(Start::Attempted),
             Err(error) => {
                 // A store failed around the attempt: hand the task to the queue so the
                 // rest of the fan-out is not redone for it; fail only if that fails too.
                 warn!(delivery_id = %task.delivery_id, error = %error, "deferring delivery after a store error");
                 self.ports.queue.enqueue(&task, Duration::ZERO).await?;
-                Ok(false)
+                Ok(Start::Deferred)
             }
         }
     }
@@ -262,15 +272,15 @@ impl Dispatcher {
             ))),
         };
         let finished = self.ports.clock.now();
-        let (outcome, error, next_attempt_at) =
-            self.consequences(task, &webhook, &result, finished).await?;
+        let consequence = self.consequences(task, &webhook, &result, finished).await?;
+        let outcome = consequence.outcome;
         let record = self.record(
             task,
             finished,
             outcome,
             result.as_ref().ok(),
-            error,
-            next_attempt_at,
+            consequence.error,
+            consequence.next_attempt_at,
         );
         self.report(&record).await?;
         // Successes are the bulk of the traffic and are in the delivery log already:
@@ -288,100 +298,6 @@ impl Dispatcher {
             ),
         }
         Ok(Some(outcome))
-    }
-
-    /// Applies what the attempt means: webhook health, disabling, the next attempt.
-    async fn consequences(
-        &self,
-        task: &DeliveryTask,
-        webhook: &Webhook,
-        result: &Result<OutboundResponse, SendError>,
-        now: Timestamp,
-    ) -> Result<(Outcome, Option<String>, Option<Timestamp>), StoreError> {
-        match verdict(result) {
-            Verdict::Delivered => {
-                if webhook.failing_since.is_some() {
-                    self.ports
-                        .webhooks
-                        .set_failing_since(&webhook.id, None)
-                        .await?;
-                }
-                Ok((Outcome::Succeeded, None, None))
-            }
-            Verdict::Gone => {
-                let reason = format!("the endpoint answered 410 Gone at {now}");
-                self.disable(webhook, &reason, now).await?;
-                Ok((Outcome::Disabled, Some(reason), None))
-            }
-            Verdict::Refused(error) => Ok((Outcome::Rejected, Some(error), None)),
-            Verdict::Failed { error, retry_after } => {
-                let failing_since = match webhook.failing_since {
-                    Some(since) => since,
-                    None => {
-                        self.ports
-                            .webhooks
-                            .set_failing_since(&webhook.id, Some(now))
-                            .await?;
-                        now
-                    }
-                };
-                if failing_since.until(now) >= self.settings.disable_after {
-                    let reason = format!("every delivery failed since {failing_since}");
-                    self.disable(webhook, &reason, now).await?;
-                    return Ok((Outcome::Disabled, Some(format!("{error}; {reason}")), None));
-                }
-                match self
-                    .settings
-                    .schedule
-                    .next_delay(task.attempt_in_series(), retry_after)
-                {
-                    Some(delay) => {
-                        let at = now.plus(delay);
-                        self.ports.queue.enqueue(&task.next(at), delay).await?;
-                        Ok((Outcome::Retrying, Some(error), Some(at)))
-                    }
-                    None => Ok((Outcome::Exhausted, Some(error), None)),
-                }
-            }
-        }
-    }
-
-    /// Disables a webhook with a reason, retrying a few times on a concurrent edit.
-    async fn disable(
-        &self,
-        webhook: &Webhook,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut current = webhook.clone();
-        for _ in 0..3 {
-            if !current.enabled {
-                return Ok(());
-            }
-            let mut disabled = current.clone();
-            disabled.enabled = false;
-            disabled.disabled_reason = Some(reason.to_owned());
-            disabled.version = current.version + 1;
-            disabled.updated_at = now;
-            match self
-                .ports
-                .webhooks
-                .replace(&disabled, current.version)
-                .await
-            {
-                Ok(()) => {
-                    warn!(webhook_id = %webhook.id, reason, "webhook disabled");
-                    return Ok(());
-                }
-                Err(StoreError::Conflict) => match self.ports.webhooks.get(&webhook.id).await? {
-                    Some(fresh) => current = fresh,
-                    None => return Ok(()),
-                },
-                Err(StoreError::NotFound) => return Ok(()),
-                Err(other) => return Err(other),
-            }
-        }
-        Err(StoreError::Conflict)
     }
 
     fn record(

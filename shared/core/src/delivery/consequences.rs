@@ -1,0 +1,139 @@
+//! What an attempt's verdict means for the webhook and the delivery: its run of
+//! failures, disabling (410 Gone, or five days of failures), the next attempt.
+
+use tracing::warn;
+
+use super::{verdict, Dispatcher, Verdict};
+use crate::log::Outcome;
+use crate::outbound::{OutboundResponse, SendError};
+use crate::ports::StoreError;
+use crate::task::DeliveryTask;
+use crate::time::Timestamp;
+use crate::webhook::Webhook;
+
+/// What one attempt comes to: its outcome, the error to log, and when the next
+/// attempt is due if there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Consequence {
+    pub outcome: Outcome,
+    pub error: Option<String>,
+    pub next_attempt_at: Option<Timestamp>,
+}
+
+impl Consequence {
+    fn of(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            error: None,
+            next_attempt_at: None,
+        }
+    }
+
+    fn because(self, error: impl Into<String>) -> Self {
+        Self {
+            error: Some(error.into()),
+            ..self
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Applies what the attempt means: webhook health, disabling, the next attempt.
+    pub(super) async fn consequences(
+        &self,
+        task: &DeliveryTask,
+        webhook: &Webhook,
+        result: &Result<OutboundResponse, SendError>,
+        now: Timestamp,
+    ) -> Result<Consequence, StoreError> {
+        match verdict(result) {
+            Verdict::Delivered => {
+                if webhook.failing_since.is_some() {
+                    self.ports
+                        .webhooks
+                        .set_failing_since(&webhook.id, None)
+                        .await?;
+                }
+                Ok(Consequence::of(Outcome::Succeeded))
+            }
+            Verdict::Gone => {
+                let reason = format!("the endpoint answered 410 Gone at {now}");
+                self.disable(webhook, &reason, now).await?;
+                Ok(Consequence::of(Outcome::Disabled).because(reason))
+            }
+            Verdict::Refused(error) => Ok(Consequence::of(Outcome::Rejected).because(error)),
+            Verdict::Failed { error, retry_after } => {
+                let failing_since = match webhook.failing_since {
+                    Some(since) => since,
+                    None => {
+                        self.ports
+                            .webhooks
+                            .set_failing_since(&webhook.id, Some(now))
+                            .await?;
+                        now
+                    }
+                };
+                if failing_since.until(now) >= self.settings.disable_after {
+                    let reason = format!("every delivery failed since {failing_since}");
+                    self.disable(webhook, &reason, now).await?;
+                    return Ok(
+                        Consequence::of(Outcome::Disabled).because(format!("{error}; {reason}"))
+                    );
+                }
+                match self
+                    .settings
+                    .schedule
+                    .next_delay(task.attempt_in_series(), retry_after)
+                {
+                    Some(delay) => {
+                        let at = now.plus(delay);
+                        self.ports.queue.enqueue(&task.next(at), delay).await?;
+                        Ok(Consequence {
+                            next_attempt_at: Some(at),
+                            ..Consequence::of(Outcome::Retrying).because(error)
+                        })
+                    }
+                    None => Ok(Consequence::of(Outcome::Exhausted).because(error)),
+                }
+            }
+        }
+    }
+
+    /// Disables a webhook with a reason, retrying a few times on a concurrent edit.
+    async fn disable(
+        &self,
+        webhook: &Webhook,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut current = webhook.clone();
+        for _ in 0..3 {
+            if !current.enabled {
+                return Ok(());
+            }
+            let mut disabled = current.clone();
+            disabled.enabled = false;
+            disabled.disabled_reason = Some(reason.to_owned());
+            disabled.version = current.version + 1;
+            disabled.updated_at = now;
+            match self
+                .ports
+                .webhooks
+                .replace(&disabled, current.version)
+                .await
+            {
+                Ok(()) => {
+                    warn!(webhook_id = %webhook.id, reason, "webhook disabled");
+                    return Ok(());
+                }
+                Err(StoreError::Conflict) => match self.ports.webhooks.get(&webhook.id).await? {
+                    Some(fresh) => current = fresh,
+                    None => return Ok(()),
+                },
+                Err(StoreError::NotFound) => return Ok(()),
+                Err(other) => return Err(other),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+}
