@@ -1,15 +1,5 @@
-//! The SQLite file: created private (mode 0600) before SQLite opens it, in WAL mode,
-//! with one connection that every adapter shares. The connection lives on one thread
-//! of its own (`webhooks-sqlite`); async code hands it work through a channel:
-//!
-//! - [`Db::call`]: a closure that runs alone (it may open its own transaction);
-//! - [`Db::write`]: a small write that may share a transaction with the other writes
-//!   waiting at that moment (group commit). Its caller hears back only after that
-//!   transaction committed, so an acknowledged write is as durable as one made alone;
-//!   and writes commit in the order they were handed in.
-//!
-//! One thread is what the single connection allowed anyway (calls took a mutex), and
-//! one channel hop is cheaper than a trip through the blocking pool.
+//! The `Db` handle on one SQLite file: one connection that every adapter shares, served
+//! by the database thread; [`Db::call`] runs work alone, [`Db::write`] joins a group commit.
 
 mod connection;
 mod file;
