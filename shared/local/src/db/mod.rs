@@ -1,0 +1,169 @@
+//! The `Db` handle on one SQLite file: one connection that every adapter shares, served
+//! by the database thread; [`Db::call`] runs work alone, [`Db::write`] joins a group commit.
+
+mod connection;
+mod file;
+#[cfg(test)]
+mod tests;
+mod thread;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+use webhooks_core::ports::{BoxError, StoreError};
+use webhooks_core::time::Timestamp;
+use webhooks_core::webhook::Webhook;
+
+use crate::cache::Cache;
+use connection::{configure, migrate};
+use file::create_private;
+use thread::{serve, Request, Write};
+
+/// One SQLite database file. Cloning is cheap: clones share the connection and its
+/// thread, which ends when the last clone is dropped.
+#[derive(Clone)]
+pub struct Db {
+    /// The database thread's connection; this module's tests inspect it directly.
+    #[cfg_attr(not(test), allow(dead_code))]
+    conn: Arc<Mutex<Connection>>,
+    path: Arc<PathBuf>,
+    requests: mpsc::Sender<Request>,
+    /// Each event type's subscribers (`SqliteWebhookStore::subscribers`).
+    pub(crate) subscribers: Arc<Cache<String, Arc<[Webhook]>>>,
+    /// Each webhook's stored secret row (`SqliteSecretStore::get`).
+    pub(crate) secrets: Arc<Cache<String, Option<SecretRow>>>,
+}
+
+/// A `secrets` row: current, previous, rotated-at (Unix ms).
+pub(crate) type SecretRow = (String, Option<String>, Option<i64>);
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db").field("path", &self.path).finish()
+    }
+}
+
+impl Db {
+    /// Opens the database at `path`, creating it (and its parent directories, mode
+    /// 0700) when missing, and brings its schema up to date. Blocking: call it at
+    /// start-up, not from a request handler.
+    pub fn open(path: impl AsRef<Path>) -> Result<Db, StoreError> {
+        let path = path.as_ref();
+        create_private(path)?;
+        // No SQLITE_OPEN_CREATE: the file exists, with the mode we chose. The WAL and
+        // shared-memory files SQLite creates beside it copy that mode.
+        // No SQLITE_OPEN_URI either: the path is the file std just created, verbatim.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn = Connection::open_with_flags(path, flags).or_backend()?;
+        configure(&conn)?;
+        migrate(&mut conn)?;
+        let conn = Arc::new(Mutex::new(conn));
+        let (requests, inbox) = mpsc::channel();
+        let served = Arc::clone(&conn);
+        std::thread::Builder::new()
+            .name("webhooks-sqlite".to_owned())
+            .spawn(move || serve(&served, &inbox))
+            .map_err(|e| StoreError::backend(format!("cannot start the database thread: {e}")))?;
+        Ok(Db {
+            conn,
+            path: Arc::new(path.to_owned()),
+            requests,
+            subscribers: Arc::new(Cache::new()),
+            secrets: Arc::new(Cache::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` with the connection on the database thread, alone.
+    pub(crate) async fn call<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = move |conn: &mut Connection| {
+            let _ = reply.send(work(conn));
+        };
+        self.requests
+            .send(Request::Call(Box::new(job)))
+            .map_err(|_| StoreError::backend("the database thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| StoreError::backend("a database call panicked"))?
+    }
+
+    /// Like [`call`](Self::call), then forgets everything in `cache`, on the database
+    /// thread right after `work`: whether or not the caller still waits (a dropped
+    /// request future), no reader keeps a row read before the write.
+    pub(crate) async fn call_invalidating<T, F, K, V>(
+        &self,
+        cache: &Arc<Cache<K, V>>,
+        work: F,
+    ) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+        K: Eq + std::hash::Hash + Send + 'static,
+        V: Clone + Send + 'static,
+    {
+        let cache = Arc::clone(cache);
+        self.call(move |conn| {
+            let result = work(conn);
+            cache.invalidate();
+            result
+        })
+        .await
+    }
+
+    /// Runs the write `work` on the database thread inside a transaction it may share
+    /// with other writes; resolves after that transaction committed. `work` must not
+    /// open a transaction of its own, and may run twice (the first run rolled back)
+    /// when another write of its batch fails.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnMut(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let op = Write {
+            work,
+            output: None,
+            reply,
+        };
+        self.requests
+            .send(Request::Write(Box::new(op)))
+            .map_err(|_| StoreError::backend("the database thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| StoreError::backend("a database write panicked"))?
+    }
+}
+
+/// Maps any backend error (rusqlite, serde_json, ...) to [`StoreError::Backend`].
+pub(crate) trait OrBackend<T> {
+    fn or_backend(self) -> Result<T, StoreError>;
+}
+
+impl<T, E: Into<BoxError>> OrBackend<T> for Result<T, E> {
+    fn or_backend(self) -> Result<T, StoreError> {
+        self.map_err(StoreError::backend)
+    }
+}
+
+/// A timestamp as stored: Unix milliseconds.
+pub(crate) fn millis(at: Timestamp) -> i64 {
+    at.unix_millis()
+}
+
+/// A duration in milliseconds, saturating.
+pub(crate) fn duration_millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
