@@ -1,4 +1,4 @@
-//! The AWS settings of `docs/configuration.md`, read from the environment once
+//! The AWS settings of the README's "Configuration" sections, read from the environment once
 //! at start. Each function needs a different subset, so each variable has its own
 //! reader; a missing or malformed one fails naming the variable.
 
