@@ -1,4 +1,4 @@
-//! The SAM template (`infra/template.yaml`) against the code and DESIGN.md: the four
+//! The SAM template (`infra/template.yaml`) against the code and the repo's docs: the four
 //! functions and their crates, the environment each one reads, what each one may do
 //! (IAM), the routes, the SQS event sources (partial batch failures, visibility
 //! timeouts), and an alarm on every dead-letter queue.
@@ -149,7 +149,7 @@ const ENV_SOURCES: [(&str, &str); 11] = [
     ("RUST_LOG", "LogLevel"),
 ];
 
-/// DESIGN.md's HTTP API on API Gateway: the two `/test` routes go to the
+/// The README's HTTP API on API Gateway: the two `/test` routes go to the
 /// test-connection function, every other one to the api function; no `/events`.
 const ROUTES: [(&str, &str); 12] = [
     ("GET /event-types", "ApiFunction"),
@@ -169,7 +169,7 @@ const ROUTES: [(&str, &str); 12] = [
     ("GET /openapi.json", "ApiFunction"),
 ];
 
-/// Which function consumes which queue (DESIGN.md, "DynamoDB and SQS").
+/// Which function consumes which queue (docs/storage.md).
 const CONSUMERS: [(&str, &str); 3] = [
     ("DeliveryFunction", "EventsQueue"),
     ("DeliveryFunction", "RetryQueue"),
