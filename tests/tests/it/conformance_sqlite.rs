@@ -18,6 +18,7 @@ use webhooks_core::task::DeliveryTask;
 use webhooks_core::time::SystemClock;
 use webhooks_local::{LocalStores, SqliteQueue, Work};
 use webhooks_tests::conformance::sinks::{EventSinkProbe, LogSinkProbe};
+use webhooks_tests::conformance::support::walk_pages;
 use webhooks_tests::conformance::task_queue::QueueProbe;
 
 /// A port on a fresh database; the directory lives as long as the port.
@@ -101,17 +102,11 @@ impl LogSink for SqliteLogProbe {
 #[async_trait]
 impl LogSinkProbe for SqliteLogProbe {
     async fn arrived(&self, webhook: &WebhookId) -> Result<Vec<LoggedAttempt>, StoreError> {
-        let mut all = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..100 {
-            let page = self.0.list(webhook, None, 100, cursor.as_deref()).await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
-        Ok(all)
+        let pages = walk_pages(100, |cursor| async move {
+            self.0.list(webhook, None, 100, cursor.as_deref()).await
+        })
+        .await;
+        Ok(pages.concat())
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use super::lock;
 use crate::outbound::{HttpSender, OutboundRequest, OutboundResponse, SendError};
 use crate::time::{Clock, Timestamp};
 
@@ -43,23 +44,15 @@ impl ScriptedSender {
 
     /// Every request sent, in order.
     pub fn requests(&self) -> Vec<OutboundRequest> {
-        self.requests
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+        lock(&self.requests).clone()
     }
 }
 
 #[async_trait]
 impl HttpSender for ScriptedSender {
     async fn post(&self, request: OutboundRequest) -> Result<OutboundResponse, SendError> {
-        self.requests
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(request);
-        self.script
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.requests).push(request);
+        lock(&self.script)
             .pop_front()
             .unwrap_or_else(|| answer(200))
     }
@@ -79,19 +72,13 @@ impl ManualClock {
     }
 
     pub fn advance(&self, by: Duration) {
-        let mut now = self
-            .now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut now = lock(&self.now);
         *now = now.plus(by);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self
-            .now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        *lock(&self.now)
     }
 }

@@ -3,11 +3,12 @@
 //! pagination, rotation grace, one record per attempt) with plain maps.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use super::lock;
 use crate::event::Event;
 use crate::ids::{DeliveryId, WebhookId};
 use crate::log::{LoggedAttempt, Outcome};
@@ -19,13 +20,6 @@ use crate::signing::SigningSecrets;
 use crate::task::DeliveryTask;
 use crate::time::Timestamp;
 use crate::webhook::Webhook;
-
-/// A lock that a panicking test elsewhere cannot poison for the others.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// Webhooks by id.
 #[derive(Debug, Default)]

@@ -6,3 +6,12 @@
 pub mod fakes;
 pub mod fixtures;
 pub mod memory;
+
+use std::sync::{Mutex, MutexGuard};
+
+/// A lock that a panicking test elsewhere cannot poison for the others.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
