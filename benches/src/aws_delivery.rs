@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::error::DisplayErrorContext;
 use serde_json::{json, Value};
 use webhooks_aws::{DynamoWebhookStore, SecretsManagerStore};
-use webhooks_core::ids::{EventId, WebhookId};
+use webhooks_core::domain::ids::{EventId, WebhookId};
+use webhooks_core::domain::time::{Clock, SystemClock};
+use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::{SecretStore, WebhookStore};
-use webhooks_core::time::{Clock, SystemClock};
-use webhooks_core::webhook::{ClientScope, Webhook};
 use webhooks_tests::functions::fixture;
 use webhooks_tests::runtime_api::Answer;
 

@@ -1,10 +1,10 @@
 //! The inputs every benchmark uses: event bodies, a signing secret, bodies of a given
 //! size, and a population of webhooks for fan-out matching.
 
-use webhooks_core::event::Event;
-use webhooks_core::ids::{EventId, WebhookId};
-use webhooks_core::time::Timestamp;
-use webhooks_core::webhook::{ClientScope, Webhook};
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::{EventId, WebhookId};
+use webhooks_core::domain::time::Timestamp;
+use webhooks_core::domain::webhook::{ClientScope, Webhook};
 
 /// The event type every system-benchmark webhook and event uses.
 pub const EVENT_TYPE: &str = "report.publish_status";

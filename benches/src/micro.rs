@@ -10,10 +10,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput as CriterionThroughput};
-use webhooks_core::event::Event;
-use webhooks_core::ids::EventId;
-use webhooks_core::signing::{self, SigningSecrets};
-use webhooks_core::time::Timestamp;
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::EventId;
+use webhooks_core::domain::signing::{self, SigningSecrets};
+use webhooks_core::domain::time::Timestamp;
 
 use crate::fixtures::{self, CLIENT, EVENT_TYPE, SECRET, WHSEC_SECRET};
 

@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use webhooks_core::delivery::delivery_request;
-use webhooks_core::ids::WebhookId;
-use webhooks_core::signing::SigningSecrets;
-use webhooks_core::task::DeliveryTask;
-use webhooks_core::time::{Clock, SystemClock};
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::signing::SigningSecrets;
+use webhooks_core::domain::task::DeliveryTask;
+use webhooks_core::domain::time::{Clock, SystemClock};
+use webhooks_core::usecases::delivery::delivery_request;
 
 use crate::fixtures::{self, SECRET};
 use crate::http::Conn;

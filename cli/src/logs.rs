@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde::Deserialize;
-use webhooks_core::log::{DeliveryLogRecord, Outcome};
+use webhooks_core::domain::delivery_log::{DeliveryLogRecord, Outcome};
 
 use crate::api::{ApiArgs, ApiClient};
 use crate::error::CliError;

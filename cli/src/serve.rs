@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 use webhooks_core::config::{log_retention, OutboundConfig, ProcessEnv};
-use webhooks_core::delivery::DeliverySettings;
+use webhooks_core::domain::time::SystemClock;
 use webhooks_core::outbound::GuardedSender;
-use webhooks_core::time::SystemClock;
+use webhooks_core::usecases::delivery::DeliverySettings;
 use webhooks_local::{http_app, LocalStores, WorkerSettings};
 
 use crate::error::CliError;

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use common::{interrupt, listening_url, webhooks, LineReader};
 use serde_json::Value;
 use tokio::process::{Child, ChildStderr, ChildStdout};
-use webhooks_core::signing::{generate_secret, signature_headers, SigningSecrets};
+use webhooks_core::domain::signing::{generate_secret, signature_headers, SigningSecrets};
 
 const BODY: &str = r#"{"id":"evt_01TEST","type":"report.publish_status","client_id":"acme","occurred_at":"2026-11-28T12:00:00.000Z","webhook_id":"wh_01TEST","data":{"report_id":"r-42","status":"published"}}"#;
 

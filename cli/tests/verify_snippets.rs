@@ -1,5 +1,5 @@
 //! The receiver snippets in `examples/verify/` agree with what the service sends:
-//! the fixed vectors match `webhooks_core::signing`, and the Python and Node checkers
+//! the fixed vectors match `webhooks_core::domain::signing`, and the Python and Node checkers
 //! verify freshly signed deliveries built exactly as the delivery code builds them.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step panics
 
@@ -9,12 +9,12 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 use tokio::process::Command;
-use webhooks_core::event::Event;
-use webhooks_core::ids::{DeliveryId, EventId, WebhookId};
-use webhooks_core::signing::{
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
+use webhooks_core::domain::signing::{
     generate_secret, hmac_hex, signature_headers, verify_hmac_hex, verify_standard, SigningSecrets,
 };
-use webhooks_core::time::Timestamp;
+use webhooks_core::domain::time::Timestamp;
 
 fn examples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/verify")

@@ -9,10 +9,10 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use webhooks_core::config::OutboundConfig;
-use webhooks_core::delivery::DeliverySettings;
+use webhooks_core::domain::retry::RetrySchedule;
+use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::outbound::{GuardedSender, OutboundPolicy};
-use webhooks_core::retry::RetrySchedule;
-use webhooks_core::time::{Clock, SystemClock};
+use webhooks_core::usecases::delivery::DeliverySettings;
 use webhooks_local::{http_app, LocalStores, WorkerSettings};
 
 pub struct Options {

@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::{Message, QueueAttributeName};
 use webhooks_aws::AwsClients;
-use webhooks_core::ids::EventId;
+use webhooks_core::domain::ids::EventId;
 
 /// The variable that points the SDK at the emulator.
 pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";

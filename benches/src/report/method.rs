@@ -25,7 +25,7 @@ impl Report {
              the service process is the whole service and its store. Every run checks that every \
              delivery was logged as `succeeded`.\n\
              - The naive sender runs in the driver process: for each delivery it builds the real \
-             signed request (`webhooks_core::delivery::delivery_request`), opens a new \
+             signed request (`webhooks_core::usecases::delivery::delivery_request`), opens a new \
              connection, POSTs, waits for the answer and closes; no queue, no log.\n\
              - The reference is svix-server (Rust, Postgres + Redis) measured on the same machine \
              kind with the same shapes, clients and receiver behaviour.\n\

@@ -2,7 +2,7 @@
 //! `webhooks listen`, with a verdict per scheme that says what was wrong.
 
 use axum::http::HeaderMap;
-use webhooks_core::signing::{verify_hmac_hex, verify_standard, HMAC_HEADER};
+use webhooks_core::domain::signing::{verify_hmac_hex, verify_standard, HMAC_HEADER};
 
 /// How far a Standard Webhooks `webhook-timestamp` may be from the receive time.
 pub const TIMESTAMP_TOLERANCE_SECS: i64 = 5 * 60;
@@ -135,7 +135,7 @@ fn check_standard(secret: &str, headers: &HeaderMap, body: &[u8], now_unix: i64)
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
-    use webhooks_core::signing::{signature_headers, SigningSecrets};
+    use webhooks_core::domain::signing::{signature_headers, SigningSecrets};
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const BODY: &[u8] = br#"{"id":"evt_1","type":"report.publish_status"}"#;

@@ -3,9 +3,9 @@
 //! feature (a default one); `make bench` builds without it.
 
 use serde_json::Value;
-use webhooks_core::event::{Event, EventRejection};
-use webhooks_core::ids::EventId;
-use webhooks_core::time::{Clock, SystemClock};
+use webhooks_core::domain::event::{Event, EventRejection};
+use webhooks_core::domain::ids::EventId;
+use webhooks_core::domain::time::{Clock, SystemClock};
 
 use crate::error::CliError;
 use crate::output;

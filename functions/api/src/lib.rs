@@ -9,10 +9,10 @@ use axum::Router;
 use webhooks_aws::{
     config, AwsClients, DynamoLogStore, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
 };
-use webhooks_core::api::{self, ApiContext, ApiState};
 use webhooks_core::config::{outbound_policy, ConfigError, Env};
+use webhooks_core::domain::time::Clock;
+use webhooks_core::http::{self as api, ApiContext, ApiState};
 use webhooks_core::outbound::OutboundPolicy;
-use webhooks_core::time::Clock;
 
 /// What the api function reads from its environment.
 #[derive(Debug, Clone)]

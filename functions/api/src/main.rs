@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use webhooks_api::{app, Config};
 use webhooks_aws::AwsClients;
-use webhooks_core::time::SystemClock;
+use webhooks_core::domain::time::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -10,11 +10,13 @@ use webhooks_aws::{
     SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
 };
 use webhooks_core::config::{ConfigError, Env, OutboundConfig};
-use webhooks_core::delivery::batch::process_batch;
-use webhooks_core::delivery::{DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink};
+use webhooks_core::domain::time::Clock;
 use webhooks_core::metrics::EmfMetrics;
 use webhooks_core::outbound::{GuardedSender, SendError};
-use webhooks_core::time::Clock;
+use webhooks_core::usecases::delivery::batch::process_batch;
+use webhooks_core::usecases::delivery::{
+    DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink,
+};
 
 /// The CloudWatch namespace of the delivery metrics.
 pub const METRICS_NAMESPACE: &str = "Webhooks";

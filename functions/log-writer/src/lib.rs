@@ -4,8 +4,8 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use webhooks_aws::{config, AwsClients, DynamoLogStore};
 use webhooks_core::config::{log_retention, ConfigError, Env};
-use webhooks_core::log_writer::write_batch;
-use webhooks_core::time::Timestamp;
+use webhooks_core::domain::time::Timestamp;
+use webhooks_core::usecases::log_writer::write_batch;
 
 /// What the log-writer function reads from its environment.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 use webhooks_aws::AwsClients;
-use webhooks_core::time::{Clock, SystemClock};
+use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_log_writer::{Config, LogWriter};
 
 #[tokio::main]

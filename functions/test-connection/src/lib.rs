@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use webhooks_aws::{config, AwsClients, DynamoWebhookStore, SecretsManagerStore};
-use webhooks_core::api::test_connection::{self, ConnectionContext, ConnectionState};
 use webhooks_core::config::{ConfigError, Env, OutboundConfig};
-use webhooks_core::connection::ProbeSettings;
+use webhooks_core::domain::time::Clock;
+use webhooks_core::http::test_connection::{self, ConnectionContext, ConnectionState};
 use webhooks_core::outbound::{GuardedSender, SendError};
-use webhooks_core::time::Clock;
+use webhooks_core::usecases::connection::ProbeSettings;
 
 /// What the test-connection function reads from its environment.
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use webhooks_aws::AwsClients;
-use webhooks_core::time::SystemClock;
+use webhooks_core::domain::time::SystemClock;
 use webhooks_test_connection::{app, Config};
 
 #[tokio::main]

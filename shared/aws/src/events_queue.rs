@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use webhooks_core::event::Event;
+use webhooks_core::domain::event::Event;
 use webhooks_core::ports::{EventSink, StoreError};
 
 use crate::error::{mapping_error, sdk_error, AwsError};
@@ -62,8 +62,8 @@ impl EventSink for SqsEventSink {
 mod tests {
     use super::*;
     use serde_json::json;
-    use webhooks_core::ids::EventId;
-    use webhooks_core::time::Timestamp;
+    use webhooks_core::domain::ids::EventId;
+    use webhooks_core::domain::time::Timestamp;
 
     fn event(data: serde_json::Value) -> Event {
         Event {

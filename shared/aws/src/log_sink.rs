@@ -6,7 +6,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
-use webhooks_core::log::LoggedAttempt;
+use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::ports::{LogSink, StoreError};
 
 use crate::error::{mapping_error, sdk_error, AwsError};
@@ -197,9 +197,9 @@ impl LogSink for SqsLogSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use webhooks_core::ids::{DeliveryId, EventId, WebhookId};
-    use webhooks_core::log::{DeliveryLogRecord, Outcome};
-    use webhooks_core::time::Timestamp;
+    use webhooks_core::domain::delivery_log::{DeliveryLogRecord, Outcome};
+    use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
+    use webhooks_core::domain::time::Timestamp;
 
     fn now() -> Timestamp {
         Timestamp::parse("2026-11-28T12:00:00Z").unwrap()

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
-use webhooks_core::ids::{DeliveryId, WebhookId};
-use webhooks_core::log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::ids::{DeliveryId, WebhookId};
 use webhooks_core::ports::{LogStore, Page, StoreError};
 
 use crate::error::{mapping_error, sdk_error, AwsError};
@@ -270,9 +270,9 @@ impl LogStore for DynamoLogStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use webhooks_core::ids::EventId;
-    use webhooks_core::log::DeliveryLogRecord;
-    use webhooks_core::time::Timestamp;
+    use webhooks_core::domain::delivery_log::DeliveryLogRecord;
+    use webhooks_core::domain::ids::EventId;
+    use webhooks_core::domain::time::Timestamp;
 
     fn attempt() -> LoggedAttempt {
         LoggedAttempt {

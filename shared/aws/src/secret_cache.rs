@@ -7,10 +7,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::signing::SigningSecrets;
+use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{SecretStore, StoreError};
-use webhooks_core::signing::SigningSecrets;
-use webhooks_core::time::Timestamp;
 
 use crate::secrets::{SecretsManagerStore, StoredSecret};
 

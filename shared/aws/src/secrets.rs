@@ -10,10 +10,10 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::Client;
 use serde::{Deserialize, Serialize};
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::signing::SigningSecrets;
+use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{SecretStore, StoreError, ROTATION_GRACE};
-use webhooks_core::signing::SigningSecrets;
-use webhooks_core::time::Timestamp;
 
 use crate::error::{sdk_error, AwsError};
 use crate::secret_cache::SecretLoader;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
+use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
+use webhooks_core::domain::time::Clock;
 use webhooks_core::ports::{StoreError, TaskQueue};
-use webhooks_core::task::{DeliveryTask, TaskMessage};
-use webhooks_core::time::Clock;
 
 use crate::error::sdk_error;
 use crate::limits::{delay_seconds, needs_chaining, MAX_MESSAGE_BYTES};
@@ -83,9 +83,9 @@ impl TaskQueue for SqsTaskQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use webhooks_core::event::Event;
-    use webhooks_core::ids::{EventId, WebhookId};
-    use webhooks_core::time::Timestamp;
+    use webhooks_core::domain::event::Event;
+    use webhooks_core::domain::ids::{EventId, WebhookId};
+    use webhooks_core::domain::time::Timestamp;
 
     struct Fixed(Timestamp);
 

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::time::Timestamp;
+use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::StoreError;
-use webhooks_core::time::Timestamp;
-use webhooks_core::webhook::{ClientScope, Webhook};
 
 use crate::error::mapping_error;
 

@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::time::Timestamp;
+use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::{Page, StoreError, WebhookFilter, WebhookStore};
-use webhooks_core::time::Timestamp;
-use webhooks_core::webhook::{ClientScope, Webhook};
 
 use crate::error::sdk_error;
 use crate::expr::{all_of, Expression};

@@ -1,24 +1,22 @@
-//! The core of the webhooks service: domain types, validation, the event catalogue,
-//! signing, the retry schedule, the ports, and the use cases (HTTP API, fan-out and
-//! delivery). It knows no storage technology: adapters implement [`ports`].
+//! The core of the webhooks service. Its tree is the architecture:
+//!
+//! - [`domain`]: types and rules without I/O (webhook, event, task, delivery log,
+//!   catalogue, retry schedule, signing, ids, time);
+//! - [`ports`]: the traits the use cases are written against; adapters live in
+//!   `shared/local` (SQLite) and `shared/aws` (DynamoDB, SQS, Secrets Manager);
+//! - [`usecases`]: delivery, admin, connection test, log writing;
+//! - [`http`]: the HTTP API on top of the use cases (handlers, problems, OpenAPI);
+//! - [`outbound`]: the guarded HTTP client that talks to receivers;
+//! - [`config`] and [`metrics`]: configuration read at start, delivery metrics.
+//!
+//! It knows no storage technology.
 
-pub mod admin;
-pub mod api;
-pub mod catalogue;
 pub mod config;
-pub mod connection;
-pub mod delivery;
-pub mod event;
-pub mod ids;
-pub mod log;
-pub mod log_writer;
+pub mod domain;
+pub mod http;
 pub mod metrics;
 pub mod outbound;
 pub mod ports;
-pub mod retry;
-pub mod signing;
-pub mod task;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-pub mod time;
-pub mod webhook;
+pub mod usecases;

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
-use crate::log::{DeliveryLogRecord, Outcome};
-use crate::time::Timestamp;
+use crate::domain::delivery_log::{DeliveryLogRecord, Outcome};
+use crate::domain::time::Timestamp;
 
 /// Told about every attempt the dispatcher makes.
 pub trait DeliveryObserver: Send + Sync {
@@ -80,7 +80,7 @@ impl DeliveryObserver for EmfMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{DeliveryId, EventId, WebhookId};
+    use crate::domain::ids::{DeliveryId, EventId, WebhookId};
 
     fn record(outcome: Outcome, elapsed_ms: u64) -> DeliveryLogRecord {
         DeliveryLogRecord {

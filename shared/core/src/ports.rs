@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::event::Event;
-use crate::ids::{DeliveryId, WebhookId};
-use crate::log::{LoggedAttempt, Outcome};
-use crate::signing::SigningSecrets;
-use crate::task::DeliveryTask;
-use crate::time::Timestamp;
-use crate::webhook::Webhook;
+use crate::domain::delivery_log::{LoggedAttempt, Outcome};
+use crate::domain::event::Event;
+use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::signing::SigningSecrets;
+use crate::domain::task::DeliveryTask;
+use crate::domain::time::Timestamp;
+use crate::domain::webhook::Webhook;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -10,12 +10,12 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
-use webhooks_core::connection::{
+use webhooks_core::domain::signing::{verify_hmac_hex, verify_standard, SigningSecrets};
+use webhooks_core::domain::time::{Clock, SystemClock};
+use webhooks_core::outbound::{GuardedSender, OutboundPolicy};
+use webhooks_core::usecases::connection::{
     probe, CheckName, CheckStatus, ConnectionReport, ProbeSettings, ProbeTarget,
 };
-use webhooks_core::outbound::{GuardedSender, OutboundPolicy};
-use webhooks_core::signing::{verify_hmac_hex, verify_standard, SigningSecrets};
-use webhooks_core::time::{Clock, SystemClock};
 
 #[derive(Clone, Default)]
 struct Received(Arc<Mutex<Vec<(HeaderMap, Bytes)>>>);

@@ -8,8 +8,8 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_lambda_events::sqs::BatchItemFailure;
 use tracing_subscriber::EnvFilter;
 use webhooks_core::config::{ConfigError, Env, ProcessEnv};
+use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::QueueRecord;
-use webhooks_core::time::Timestamp;
 
 /// JSON logs on stdout (CloudWatch), `info` unless `RUST_LOG` says otherwise. Span
 /// fields (webhook id, event id, delivery id, attempt) go into every line.

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use axum::Router;
-use webhooks_core::api::test_connection::{self, ConnectionContext, ConnectionState};
-use webhooks_core::api::{self, ApiContext, ApiState};
 use webhooks_core::config::OutboundConfig;
-use webhooks_core::connection::ProbeSettings;
+use webhooks_core::http::test_connection::{self, ConnectionContext, ConnectionState};
+use webhooks_core::http::{self as api, ApiContext, ApiState};
 use webhooks_core::outbound::GuardedSender;
+use webhooks_core::usecases::connection::ProbeSettings;
 
 use crate::LocalStores;
 

@@ -18,10 +18,10 @@ mod test_support;
 use std::path::Path;
 use std::sync::Arc;
 
-use webhooks_core::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
+use webhooks_core::domain::time::Clock;
 use webhooks_core::outbound::HttpSender;
 use webhooks_core::ports::StoreError;
-use webhooks_core::time::Clock;
+use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
 
 pub use app::http_app;
 pub use db::Db;

@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 use rusqlite::params;
-use webhooks_core::ids::{DeliveryId, WebhookId};
-use webhooks_core::log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::ids::{DeliveryId, WebhookId};
+use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{LogSink, LogStore, Page, StoreError};
-use webhooks_core::time::Timestamp;
 
 use crate::db::{millis, Db, OrBackend};
 

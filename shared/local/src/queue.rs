@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use rusqlite::params;
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
-use webhooks_core::event::Event;
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
+use webhooks_core::domain::time::{Clock, Timestamp};
 use webhooks_core::ports::{EventSink, StoreError, TaskQueue};
-use webhooks_core::task::{DeliveryTask, TaskMessage};
-use webhooks_core::time::{Clock, Timestamp};
 
 use crate::db::{duration_millis, millis, Db, OrBackend};
 

@@ -4,10 +4,10 @@
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::signing::SigningSecrets;
+use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{SecretStore, StoreError, ROTATION_GRACE};
-use webhooks_core::signing::SigningSecrets;
-use webhooks_core::time::Timestamp;
 
 use crate::db::{duration_millis, millis, Db, OrBackend, SecretRow};
 

@@ -4,10 +4,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhooks_core::event::Event;
-use webhooks_core::ids::{EventId, WebhookId};
-use webhooks_core::time::{Clock, Timestamp};
-use webhooks_core::webhook::{ClientScope, Webhook};
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::{EventId, WebhookId};
+use webhooks_core::domain::time::{Clock, Timestamp};
+use webhooks_core::domain::webhook::{ClientScope, Webhook};
 
 /// A clock that moves only when told to.
 #[derive(Debug)]

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::time::Timestamp;
+use webhooks_core::domain::webhook::Webhook;
 use webhooks_core::ports::{Page, StoreError, WebhookFilter, WebhookStore};
-use webhooks_core::time::Timestamp;
-use webhooks_core::webhook::Webhook;
 
 use crate::db::{Db, OrBackend};
 

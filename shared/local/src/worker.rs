@@ -9,9 +9,9 @@ use futures::stream::{self, StreamExt};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn, Instrument};
-use webhooks_core::delivery::Dispatcher;
+use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::StoreError;
-use webhooks_core::time::Timestamp;
+use webhooks_core::usecases::delivery::Dispatcher;
 
 use crate::db::duration_millis;
 use crate::logs::SqliteLogStore;

@@ -1,7 +1,7 @@
 //! What every [`LogStore`] must do.
 
-use webhooks_core::ids::{DeliveryId, EventId, WebhookId};
-use webhooks_core::log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
 use webhooks_core::ports::LogStore;
 
 use super::support::{at, attempt, walk_pages};

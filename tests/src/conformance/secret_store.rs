@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::signing::SigningSecrets;
 use webhooks_core::ports::{SecretStore, ROTATION_GRACE};
-use webhooks_core::signing::SigningSecrets;
 
 use super::support::{at, base_time};
 

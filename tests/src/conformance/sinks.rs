@@ -4,9 +4,9 @@
 
 use async_trait::async_trait;
 use serde_json::json;
-use webhooks_core::event::Event;
-use webhooks_core::ids::{DeliveryId, EventId, WebhookId};
-use webhooks_core::log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
 use webhooks_core::ports::{DeadLetters, EventSink, LogSink, StoreError};
 use webhooks_core::testing::memory::{MemoryDeadLetters, MemoryEventSink, MemoryLogs};
 

@@ -3,11 +3,11 @@
 use std::future::Future;
 use std::time::Duration;
 
-use webhooks_core::ids::{DeliveryId, EventId, WebhookId};
-use webhooks_core::log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use webhooks_core::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
+use webhooks_core::domain::time::Timestamp;
+use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::{Page, StoreError};
-use webhooks_core::time::Timestamp;
-use webhooks_core::webhook::{ClientScope, Webhook};
 
 /// A listing that needs more pages than this is broken (a cursor that loops).
 const MAX_PAGES: usize = 200;

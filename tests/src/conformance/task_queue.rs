@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use webhooks_core::event::Event;
-use webhooks_core::ids::{EventId, WebhookId};
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::{EventId, WebhookId};
+use webhooks_core::domain::task::DeliveryTask;
 use webhooks_core::ports::{StoreError, TaskQueue};
-use webhooks_core::task::DeliveryTask;
 
 use super::support::{at, base_time};
 

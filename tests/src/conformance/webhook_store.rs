@@ -1,8 +1,8 @@
 //! What every [`WebhookStore`] must do.
 
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::{StoreError, WebhookFilter, WebhookStore};
-use webhooks_core::webhook::{ClientScope, Webhook};
 
 use super::support::{at, only, unique_event_type, walk_pages, webhook};
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use webhooks_core::domain::task::DeliveryTask;
 use webhooks_core::ports::{StoreError, TaskQueue};
-use webhooks_core::task::DeliveryTask;
 use webhooks_core::testing::memory::{
     MemoryDeadLetters, MemoryEventSink, MemoryLogs, MemorySecretStore, MemoryTaskQueue,
     MemoryWebhookStore,

@@ -8,14 +8,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tempfile::TempDir;
-use webhooks_core::event::Event;
-use webhooks_core::ids::WebhookId;
-use webhooks_core::log::LoggedAttempt;
+use webhooks_core::domain::delivery_log::LoggedAttempt;
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::task::DeliveryTask;
+use webhooks_core::domain::time::SystemClock;
 use webhooks_core::ports::{
     EventSink, LogSink, LogStore, SecretStore, StoreError, TaskQueue, WebhookStore,
 };
-use webhooks_core::task::DeliveryTask;
-use webhooks_core::time::SystemClock;
 use webhooks_local::{LocalStores, SqliteQueue, Work};
 use webhooks_tests::conformance::sinks::{EventSinkProbe, LogSinkProbe};
 use webhooks_tests::conformance::support::walk_pages;

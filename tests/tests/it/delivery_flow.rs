@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use webhooks_core::signing::{verify_hmac_hex, verify_standard};
+use webhooks_core::domain::signing::{verify_hmac_hex, verify_standard};
 use webhooks_tests::harness::{event, Harness, Options};
 use webhooks_tests::receiver::Receiver;
 
@@ -308,7 +308,10 @@ async fn a_retry_pending_at_shutdown_is_delivered_after_a_restart() {
     // GIVEN a receiver that fails once, and a retry scheduled 1 s out
     let dir = tempfile::tempdir().unwrap();
     let options = || Options {
-        schedule: webhooks_core::retry::RetrySchedule::new(vec![Duration::from_secs(1)], 0.0),
+        schedule: webhooks_core::domain::retry::RetrySchedule::new(
+            vec![Duration::from_secs(1)],
+            0.0,
+        ),
         ..Options::default()
     };
     let service = Harness::start(&dir, options()).await;
@@ -385,7 +388,7 @@ async fn a_webhook_failing_for_five_days_is_disabled_with_a_reason() {
     let receiver = Receiver::start(vec![500]).await;
     let hook = service.create_webhook(&receiver.url("/"), json!({})).await;
     let webhook_id = hook["id"].as_str().unwrap();
-    let six_days_ago = webhooks_core::time::Timestamp::from_unix_millis(
+    let six_days_ago = webhooks_core::domain::time::Timestamp::from_unix_millis(
         chrono::Utc::now().timestamp_millis() - 6 * 86_400_000,
     );
     use webhooks_core::ports::WebhookStore;
@@ -393,7 +396,7 @@ async fn a_webhook_failing_for_five_days_is_disabled_with_a_reason() {
         .stores
         .webhooks
         .set_failing_since(
-            &webhooks_core::ids::WebhookId::from_trusted(webhook_id),
+            &webhooks_core::domain::ids::WebhookId::from_trusted(webhook_id),
             Some(six_days_ago),
         )
         .await

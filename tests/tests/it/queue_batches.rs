@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::json;
-use webhooks_core::delivery::batch::process_batch;
-use webhooks_core::delivery::DeliverySettings;
-use webhooks_core::log_writer::write_batch;
+use webhooks_core::domain::time::{Clock, SystemClock};
+use webhooks_core::domain::webhook::ClientScope;
 use webhooks_core::ports::{DeadLetters, LogStore, QueueRecord, StoreError};
-use webhooks_core::time::{Clock, SystemClock};
-use webhooks_core::webhook::ClientScope;
+use webhooks_core::usecases::delivery::batch::process_batch;
+use webhooks_core::usecases::delivery::DeliverySettings;
+use webhooks_core::usecases::log_writer::write_batch;
 use webhooks_local::LocalStores;
 use webhooks_tests::receiver::Receiver;
 
@@ -47,8 +47,8 @@ fn record(id: &str, body: String) -> QueueRecord {
 async fn stores_with_webhook(dir: &tempfile::TempDir, url: &str) -> LocalStores {
     let stores = LocalStores::open(dir.path().join("w.db"), Arc::new(SystemClock)).unwrap();
     let now = SystemClock.now();
-    let webhook = webhooks_core::webhook::Webhook {
-        id: webhooks_core::ids::WebhookId::generate(),
+    let webhook = webhooks_core::domain::webhook::Webhook {
+        id: webhooks_core::domain::ids::WebhookId::generate(),
         name: "batch".into(),
         url: url.to_owned(),
         event: "report.publish_status".into(),
@@ -66,7 +66,7 @@ async fn stores_with_webhook(dir: &tempfile::TempDir, url: &str) -> LocalStores 
     stores
 }
 
-fn dispatcher(stores: &LocalStores) -> webhooks_core::delivery::Dispatcher {
+fn dispatcher(stores: &LocalStores) -> webhooks_core::usecases::delivery::Dispatcher {
     let sender = webhooks_core::outbound::GuardedSender::new(
         webhooks_core::outbound::OutboundPolicy::local_default(),
     )
@@ -188,7 +188,7 @@ async fn the_log_writer_stores_good_records_and_hands_back_unreadable_ones() {
     let webhook_id = receiver.wait_for(1, Duration::from_secs(5)).await[0]
         .header("x-webhook-id")
         .unwrap();
-    let id = webhooks_core::ids::WebhookId::from_trusted(webhook_id);
+    let id = webhooks_core::domain::ids::WebhookId::from_trusted(webhook_id);
     let page = source_stores.logs.list(&id, None, 10, None).await.unwrap();
     let logged = serde_json::to_string(&page.items[0]).unwrap();
 

@@ -82,9 +82,9 @@ mod tests {
     use aws_sdk_sqs::config::{Credentials, Region};
     use aws_sdk_sqs::types::Message;
     use serde_json::json;
-    use webhooks_core::event::Event as ServiceEvent;
-    use webhooks_core::ids::EventId;
-    use webhooks_core::time::Timestamp;
+    use webhooks_core::domain::event::Event as ServiceEvent;
+    use webhooks_core::domain::ids::EventId;
+    use webhooks_core::domain::time::Timestamp;
 
     use super::*;
 
@@ -225,6 +225,9 @@ mod tests {
 
     #[test]
     fn the_limit_is_the_services() {
-        assert_eq!(MAX_EVENT_BYTES, webhooks_core::event::MAX_EVENT_BYTES);
+        assert_eq!(
+            MAX_EVENT_BYTES,
+            webhooks_core::domain::event::MAX_EVENT_BYTES
+        );
     }
 }

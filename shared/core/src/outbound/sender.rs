@@ -12,9 +12,9 @@ use bytes::Bytes;
 use url::Url;
 
 use super::guard::{OutboundPolicy, Refusal};
-use crate::log::MAX_RESPONSE_EXCERPT;
+use crate::domain::delivery_log::MAX_RESPONSE_EXCERPT;
+use crate::domain::retry::parse_retry_after;
 use crate::ports::BoxError;
-use crate::retry::parse_retry_after;
 
 pub const USER_AGENT: &str = concat!("webhooks/", env!("CARGO_PKG_VERSION"));
 
@@ -175,7 +175,7 @@ async fn send(
         status,
         location,
         retry_after,
-        excerpt: crate::log::excerpt(&body),
+        excerpt: crate::domain::delivery_log::excerpt(&body),
         elapsed: started.elapsed(),
         remote_addr,
         tls,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::lock;
+use crate::domain::time::{Clock, Timestamp};
 use crate::outbound::{HttpSender, OutboundRequest, OutboundResponse, SendError};
-use crate::time::{Clock, Timestamp};
 
 /// A receiver's answer with this status, after `elapsed`.
 pub fn answer(status: u16) -> Result<OutboundResponse, SendError> {

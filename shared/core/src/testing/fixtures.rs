@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use crate::event::Event;
-use crate::ids::{EventId, WebhookId};
-use crate::time::Timestamp;
-use crate::webhook::{ClientScope, Webhook};
+use crate::domain::event::Event;
+use crate::domain::ids::{EventId, WebhookId};
+use crate::domain::time::Timestamp;
+use crate::domain::webhook::{ClientScope, Webhook};
 
 /// 2026-11-28T12:00:00Z, the moment fixtures are made at.
 pub fn base_time() -> Timestamp {

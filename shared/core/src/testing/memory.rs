@@ -9,17 +9,17 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::lock;
-use crate::event::Event;
-use crate::ids::{DeliveryId, WebhookId};
-use crate::log::{LoggedAttempt, Outcome};
+use crate::domain::delivery_log::{LoggedAttempt, Outcome};
+use crate::domain::event::Event;
+use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::signing::SigningSecrets;
+use crate::domain::task::DeliveryTask;
+use crate::domain::time::Timestamp;
+use crate::domain::webhook::Webhook;
 use crate::ports::{
     DeadLetters, EventSink, LogSink, LogStore, Page, SecretStore, StoreError, TaskQueue,
     WebhookFilter, WebhookStore, ROTATION_GRACE,
 };
-use crate::signing::SigningSecrets;
-use crate::task::DeliveryTask;
-use crate::time::Timestamp;
-use crate::webhook::Webhook;
 
 /// Webhooks by id.
 #[derive(Debug, Default)]

@@ -15,9 +15,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
+use webhooks_core::domain::time::Timestamp;
+use webhooks_core::domain::webhook::Webhook;
 use webhooks_core::ports::{BoxError, StoreError};
-use webhooks_core::time::Timestamp;
-use webhooks_core::webhook::Webhook;
 
 use crate::cache::Cache;
 use connection::{configure, migrate};

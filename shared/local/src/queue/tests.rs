@@ -1,9 +1,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::task::DeliveryTask;
 use webhooks_core::ports::{EventSink, TaskQueue};
-use webhooks_core::task::DeliveryTask;
 
 use super::{JobKind, SqliteQueue, Work};
 use crate::db::Db;

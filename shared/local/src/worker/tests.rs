@@ -9,16 +9,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
 use tokio::sync::oneshot;
-use webhooks_core::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
-use webhooks_core::ids::{DeliveryId, WebhookId};
-use webhooks_core::log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use webhooks_core::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use webhooks_core::domain::ids::{DeliveryId, WebhookId};
+use webhooks_core::domain::retry::RetrySchedule;
+use webhooks_core::domain::time::{Clock, SystemClock, Timestamp};
+use webhooks_core::domain::webhook::Webhook;
 use webhooks_core::outbound::{
     GuardedSender, HttpSender, OutboundPolicy, OutboundRequest, OutboundResponse, SendError,
 };
 use webhooks_core::ports::{EventSink, LogStore, Page, StoreError, WebhookFilter, WebhookStore};
-use webhooks_core::retry::RetrySchedule;
-use webhooks_core::time::{Clock, SystemClock, Timestamp};
-use webhooks_core::webhook::Webhook;
+use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
 
 use super::{backoff, Worker, WorkerSettings};
 use crate::test_support::{event, webhook, ManualClock};

@@ -13,9 +13,9 @@ use async_trait::async_trait;
 use webhooks_aws::{
     CachedSecrets, DynamoLogStore, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
 };
+use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
+use webhooks_core::domain::time::SystemClock;
 use webhooks_core::ports::{LogStore, SecretStore, StoreError, TaskQueue, WebhookStore};
-use webhooks_core::task::{DeliveryTask, TaskMessage};
-use webhooks_core::time::SystemClock;
 use webhooks_tests::conformance::task_queue::QueueProbe;
 use webhooks_tests::moto::Moto;
 
@@ -124,12 +124,12 @@ mod adapters {
     use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
     use webhooks_aws::limits::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES};
     use webhooks_aws::{BatchFailure, SqsDeadLetters, SqsLogSink, REASON_ATTRIBUTE};
-    use webhooks_core::event::Event;
-    use webhooks_core::ids::{DeliveryId, EventId, WebhookId};
-    use webhooks_core::log::{LoggedAttempt, Outcome};
+    use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
+    use webhooks_core::domain::event::Event;
+    use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
+    use webhooks_core::domain::time::{Clock, Timestamp};
+    use webhooks_core::domain::webhook::ClientScope;
     use webhooks_core::ports::{DeadLetters, LogSink};
-    use webhooks_core::time::{Clock, Timestamp};
-    use webhooks_core::webhook::ClientScope;
     use webhooks_tests::conformance::support::{at, attempt, base_time, webhook};
     use webhooks_tests::moto::Recorder;
 

@@ -4,9 +4,9 @@
 
 use async_trait::async_trait;
 use webhooks_aws::{SqsDeadLetters, SqsEventSink, SqsLogSink, REASON_ATTRIBUTE};
-use webhooks_core::event::Event;
-use webhooks_core::ids::WebhookId;
-use webhooks_core::log::LoggedAttempt;
+use webhooks_core::domain::delivery_log::LoggedAttempt;
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::ports::{DeadLetters, EventSink, LogSink, StoreError};
 use webhooks_tests::conformance::sinks::{DeadLettersProbe, EventSinkProbe, LogSinkProbe};
 use webhooks_tests::moto::Moto;

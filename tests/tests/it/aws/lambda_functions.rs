@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use webhooks_aws::{DynamoWebhookStore, SecretsManagerStore, REASON_ATTRIBUTE};
-use webhooks_core::ids::WebhookId;
+use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::signing::{verify_hmac_hex, verify_standard};
+use webhooks_core::domain::time::{Clock, SystemClock};
+use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::{SecretStore, WebhookStore};
-use webhooks_core::signing::{verify_hmac_hex, verify_standard};
-use webhooks_core::time::{Clock, SystemClock};
-use webhooks_core::webhook::{ClientScope, Webhook};
 use webhooks_tests::functions::{fixture, http_answer, run_to_exit, Function};
 use webhooks_tests::moto::Moto;
 use webhooks_tests::receiver::Receiver;

@@ -9,9 +9,9 @@ use std::process::Output;
 use std::time::Duration;
 
 use tokio::process::Command;
-use webhooks_core::event::Event;
-use webhooks_core::ids::EventId;
-use webhooks_core::time::Timestamp;
+use webhooks_core::domain::event::Event;
+use webhooks_core::domain::ids::EventId;
+use webhooks_core::domain::time::Timestamp;
 use webhooks_tests::functions;
 use webhooks_tests::moto::Moto;
 

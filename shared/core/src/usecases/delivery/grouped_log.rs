@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::oneshot;
 
-use crate::log::LoggedAttempt;
+use crate::domain::delivery_log::LoggedAttempt;
 use crate::ports::{LogSink, StoreError};
 
 type Waiting = Vec<(LoggedAttempt, oneshot::Sender<Result<(), StoreError>>)>;
@@ -90,9 +90,9 @@ impl LogSink for GroupedLogSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{DeliveryId, EventId, WebhookId};
-    use crate::log::{DeliveryLogRecord, Outcome};
-    use crate::time::Timestamp;
+    use crate::domain::delivery_log::{DeliveryLogRecord, Outcome};
+    use crate::domain::ids::{DeliveryId, EventId, WebhookId};
+    use crate::domain::time::Timestamp;
 
     /// Counts its calls; refuses attempts whose number is 13.
     #[derive(Default)]

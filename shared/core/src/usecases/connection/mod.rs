@@ -1,6 +1,6 @@
 //! Test connection: the checks of one connection test against a URL (`probe`) and the
 //! report they make (`report`). A failing endpoint is a failed check, never an error.
-//! The HTTP routes that run it are in `crate::api::test_connection`.
+//! The HTTP routes that run it are in `crate::http::test_connection`.
 
 mod probe;
 mod report;

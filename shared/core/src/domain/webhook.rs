@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::WebhookId;
-use crate::time::Timestamp;
+use crate::domain::ids::WebhookId;
+use crate::domain::time::Timestamp;
 
 /// Which clients' events a webhook hears: `"all"` or a list of client ids.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -13,7 +13,7 @@ use super::{events, logs, problem, webhooks};
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::delete,
         logs::list, logs::delivery, logs::redeliver,
     ),
-    components(schemas(problem::Problem, problem::FieldError, crate::log::Outcome)),
+    components(schemas(problem::Problem, problem::FieldError, crate::domain::delivery_log::Outcome)),
     tags((name = "webhooks"), (name = "logs"), (name = "events"))
 )]
 struct ApiDoc;

@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::Event;
-use crate::ids::{DeliveryId, EventId, WebhookId};
-use crate::time::Timestamp;
+use crate::domain::event::Event;
+use crate::domain::ids::{DeliveryId, EventId, WebhookId};
+use crate::domain::time::Timestamp;
 
 /// At most this much of a response body is kept.
 pub const MAX_RESPONSE_EXCERPT: usize = 4 * 1024;

@@ -7,15 +7,15 @@ use serde_json::json;
 use url::{Host, Url};
 
 use super::report::{CheckName, ConnectionReport, ReportBuilder};
-use crate::catalogue::{self, TEST_EVENT_TYPE};
-use crate::delivery::delivery_request;
-use crate::event::Event;
-use crate::ids::{DeliveryId, EventId, WebhookId};
+use crate::domain::catalogue::{self, TEST_EVENT_TYPE};
+use crate::domain::event::Event;
+use crate::domain::ids::{DeliveryId, EventId, WebhookId};
+use crate::domain::signing::{SigningSecrets, HMAC_HEADER};
+use crate::domain::task::DeliveryTask;
+use crate::domain::time::Timestamp;
 use crate::outbound::sender::{describe_duration, resolve};
 use crate::outbound::{GuardedSender, OutboundRequest, Refusal, SendError};
-use crate::signing::{SigningSecrets, HMAC_HEADER};
-use crate::task::DeliveryTask;
-use crate::time::Timestamp;
+use crate::usecases::delivery::delivery_request;
 
 /// The thresholds of `responds_in_time`.
 #[derive(Clone, Debug)]

@@ -11,10 +11,10 @@ use serde_json::Value;
 use tracing::{error, info, warn, Instrument};
 
 use super::Dispatcher;
-use crate::event::Event;
-use crate::ids::EventId;
+use crate::domain::event::Event;
+use crate::domain::ids::EventId;
+use crate::domain::task::TaskMessage;
 use crate::ports::{DeadLetters, QueueRecord};
-use crate::task::TaskMessage;
 
 /// Records of one batch processed at once (each fans out with its own concurrency).
 pub const RECORD_CONCURRENCY: usize = 4;
@@ -120,8 +120,8 @@ async fn process_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::task::DeliveryTask;
-    use crate::time::Timestamp;
+    use crate::domain::task::DeliveryTask;
+    use crate::domain::time::Timestamp;
 
     fn record(body: &str) -> QueueRecord {
         QueueRecord {
@@ -150,7 +150,7 @@ mod tests {
             Timestamp::from_unix_millis(0),
         )
         .unwrap();
-        let task = DeliveryTask::first(event, crate::ids::WebhookId::from_trusted("wh_1"));
+        let task = DeliveryTask::first(event, crate::domain::ids::WebhookId::from_trusted("wh_1"));
         let work = classify(&record(&TaskMessage::from(task).to_json()));
         assert!(matches!(work, Work::Task(_)), "{work:?}");
     }

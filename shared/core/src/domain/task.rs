@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::Event;
-use crate::ids::{DeliveryId, WebhookId};
-use crate::time::Timestamp;
+use crate::domain::event::Event;
+use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::time::Timestamp;
 
 /// One pending attempt of one delivery.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,7 +79,7 @@ impl TaskMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::EventId;
+    use crate::domain::ids::EventId;
 
     fn event() -> Event {
         Event {

@@ -20,15 +20,15 @@ pub use grouped_log::GroupedLogSink;
 pub use outcome::{verdict, Verdict};
 pub use request::delivery_request;
 
-use crate::event::Event;
-use crate::log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use crate::domain::event::Event;
+use crate::domain::retry::RetrySchedule;
+use crate::domain::task::DeliveryTask;
+use crate::domain::time::{Clock, Timestamp};
+use crate::domain::webhook::Webhook;
 use crate::metrics::DeliveryObserver;
 use crate::outbound::{HttpSender, OutboundResponse, SendError};
 use crate::ports::{LogSink, SecretStore, StoreError, TaskQueue, WebhookStore};
-use crate::retry::RetrySchedule;
-use crate::task::DeliveryTask;
-use crate::time::{Clock, Timestamp};
-use crate::webhook::Webhook;
 
 /// After this long with only failed deliveries a webhook is disabled.
 pub const DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::problem::{ApiError, FieldError};
-use crate::event::MAX_EVENT_BYTES;
+use crate::domain::event::MAX_EVENT_BYTES;
 
 /// Request bodies larger than this are answered 413.
 pub const MAX_BODY_BYTES: usize = MAX_EVENT_BYTES;

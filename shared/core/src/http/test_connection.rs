@@ -9,15 +9,15 @@ use axum::routing::post;
 use axum::{Json, Router};
 
 use super::{ApiError, ApiResult, FieldError, JsonObject, Problem, MAX_BODY_BYTES};
-use crate::catalogue;
-use crate::connection::{
-    probe, Check, CheckName, CheckStatus, ConnectionReport, ProbeSettings, ProbeTarget,
-};
-use crate::ids::WebhookId;
+use crate::domain::catalogue;
+use crate::domain::ids::WebhookId;
+use crate::domain::signing::SigningSecrets;
+use crate::domain::time::Clock;
 use crate::outbound::GuardedSender;
 use crate::ports::{SecretStore, WebhookStore};
-use crate::signing::SigningSecrets;
-use crate::time::Clock;
+use crate::usecases::connection::{
+    probe, Check, CheckName, CheckStatus, ConnectionReport, ProbeSettings, ProbeTarget,
+};
 
 pub struct ConnectionContext {
     pub webhooks: Arc<dyn WebhookStore>,

@@ -4,12 +4,12 @@
 use tracing::warn;
 
 use super::{verdict, Dispatcher, Verdict};
-use crate::log::Outcome;
+use crate::domain::delivery_log::Outcome;
+use crate::domain::task::DeliveryTask;
+use crate::domain::time::Timestamp;
+use crate::domain::webhook::Webhook;
 use crate::outbound::{OutboundResponse, SendError};
 use crate::ports::StoreError;
-use crate::task::DeliveryTask;
-use crate::time::Timestamp;
-use crate::webhook::Webhook;
 
 /// What one attempt comes to: its outcome, the error to log, and when the next
 /// attempt is due if there is one.

@@ -4,10 +4,10 @@
 use serde_json::{Map, Value};
 
 use super::problem::{ApiError, FieldError};
-pub use crate::admin::{SecretChange, WebhookFields};
-use crate::catalogue;
+use crate::domain::catalogue;
+use crate::domain::webhook::ClientScope;
 use crate::outbound::OutboundPolicy;
-use crate::webhook::ClientScope;
+pub use crate::usecases::admin::{SecretChange, WebhookFields};
 
 const FIELDS: &[&str] = &["name", "url", "event", "clients", "secret", "enabled"];
 pub const MAX_URL_CHARS: usize = 2048;

@@ -8,9 +8,9 @@ use serde::Serialize;
 use super::body::RawBody;
 use super::problem::{ApiError, ApiResult, FieldError, Problem};
 use super::ApiState;
-use crate::catalogue::{self, EventTypeView};
-use crate::event::{Event, EventRejection, MAX_EVENT_BYTES};
-use crate::ids::EventId;
+use crate::domain::catalogue::{self, EventTypeView};
+use crate::domain::event::{Event, EventRejection, MAX_EVENT_BYTES};
+use crate::domain::ids::EventId;
 
 #[utoipa::path(get, path = "/event-types", tag = "events",
     responses((status = 200, description = "The event catalogue", body = [EventTypeView])))]

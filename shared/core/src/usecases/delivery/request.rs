@@ -5,10 +5,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use url::Url;
 
+use crate::domain::signing::{signature_headers, SigningSecrets};
+use crate::domain::task::DeliveryTask;
+use crate::domain::time::Timestamp;
 use crate::outbound::OutboundRequest;
-use crate::signing::{signature_headers, SigningSecrets};
-use crate::task::DeliveryTask;
-use crate::time::Timestamp;
 
 /// The request for one attempt: body as the design fixes it, every header, and both
 /// signatures when the webhook has a secret.

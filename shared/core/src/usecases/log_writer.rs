@@ -4,7 +4,7 @@
 
 use tracing::{error, info};
 
-use crate::log::LoggedAttempt;
+use crate::domain::delivery_log::LoggedAttempt;
 use crate::ports::{LogStore, QueueRecord};
 
 /// Writes a batch; returns the message ids SQS should deliver again.

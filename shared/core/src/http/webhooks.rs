@@ -11,11 +11,11 @@ use super::problem::{ApiError, ApiResult, Problem};
 use super::query::{encode_cursor, QueryParams};
 use super::validate;
 use super::ApiState;
-use crate::admin::{Changed, WebhookAdmin};
-use crate::catalogue;
-use crate::ids::WebhookId;
+use crate::domain::catalogue;
+use crate::domain::ids::WebhookId;
+use crate::domain::webhook::{Webhook, WebhookView};
 use crate::ports::WebhookFilter;
-use crate::webhook::{Webhook, WebhookView};
+use crate::usecases::admin::{Changed, WebhookAdmin};
 
 /// A webhook as returned by create and update; `secret` only when the service
 /// generated one, in this response only.
@@ -43,7 +43,7 @@ pub struct CreateWebhook {
     /// An event type id from `GET /event-types`.
     event: String,
     /// `"all"` or 1–100 client ids.
-    clients: crate::webhook::ClientScope,
+    clients: crate::domain::webhook::ClientScope,
     /// 16–256 characters, or `"generate"`. Write-only.
     secret: Option<String>,
     enabled: Option<bool>,
@@ -56,7 +56,7 @@ pub struct UpdateWebhook {
     name: Option<String>,
     url: Option<String>,
     event: Option<String>,
-    clients: Option<crate::webhook::ClientScope>,
+    clients: Option<crate::domain::webhook::ClientScope>,
     secret: Option<String>,
     enabled: Option<bool>,
 }

@@ -3,11 +3,11 @@
 //! change means (a version check, re-enabling starts afresh, a secret generated once)
 //! is decided here.
 
-use crate::ids::WebhookId;
+use crate::domain::ids::WebhookId;
+use crate::domain::signing::generate_secret;
+use crate::domain::time::{Clock, Timestamp};
+use crate::domain::webhook::{ClientScope, Webhook};
 use crate::ports::{SecretStore, StoreError, WebhookStore};
-use crate::signing::generate_secret;
-use crate::time::{Clock, Timestamp};
-use crate::webhook::{ClientScope, Webhook};
 
 /// What to do with a webhook's secret.
 #[derive(Clone, PartialEq, Eq)]

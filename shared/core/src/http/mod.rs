@@ -23,9 +23,9 @@ pub use body::{JsonObject, RawBody, MAX_BODY_BYTES};
 pub use openapi::openapi;
 pub use problem::{ApiError, ApiResult, FieldError, Problem, PROBLEM_JSON};
 
+use crate::domain::time::Clock;
 use crate::outbound::OutboundPolicy;
 use crate::ports::{EventSink, LogStore, SecretStore, TaskQueue, WebhookStore};
-use crate::time::Clock;
 
 /// What the API handlers use.
 pub struct ApiContext {

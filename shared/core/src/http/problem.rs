@@ -5,8 +5,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::admin::AdminError;
 use crate::ports::{BoxError, StoreError};
+use crate::usecases::admin::AdminError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

@@ -94,9 +94,9 @@ async fn only_enabled_webhooks_whose_clients_match_are_attempted() {
     // GIVEN three webhooks of the type: one for acme, one for another client, one disabled
     let world = world(vec![]);
     let mut for_acme = webhook(TYPE);
-    for_acme.clients = crate::webhook::ClientScope::Only(vec!["acme".to_owned()]);
+    for_acme.clients = crate::domain::webhook::ClientScope::Only(vec!["acme".to_owned()]);
     let mut for_other = webhook(TYPE);
-    for_other.clients = crate::webhook::ClientScope::Only(vec!["other".to_owned()]);
+    for_other.clients = crate::domain::webhook::ClientScope::Only(vec!["other".to_owned()]);
     let mut disabled = webhook(TYPE);
     disabled.enabled = false;
     for hook in [&for_acme, &for_other, &disabled] {

@@ -11,9 +11,9 @@ use super::problem::{ApiError, ApiResult, Problem};
 use super::query::{encode_cursor, QueryParams};
 use super::webhooks::load;
 use super::ApiState;
-use crate::ids::{DeliveryId, WebhookId};
-use crate::log::{DeliveryLogRecord, LoggedAttempt, Outcome};
-use crate::task::DeliveryTask;
+use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::task::DeliveryTask;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LogPage {

@@ -4,9 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::catalogue;
-use crate::ids::{EventId, WebhookId};
-use crate::time::Timestamp;
+use crate::domain::catalogue;
+use crate::domain::ids::{EventId, WebhookId};
+use crate::domain::time::Timestamp;
 
 /// The largest event body accepted, in bytes (the SQS message limit).
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
