@@ -17,7 +17,7 @@ use webhooks_aws::{DynamoWebhookStore, SecretsManagerStore};
 use webhooks_core::domain::ids::{EventId, WebhookId};
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::domain::webhook::{ClientScope, Webhook};
-use webhooks_core::ports::{SecretStore, WebhookStore};
+use webhooks_core::ports::{SecretWriter, WebhookRegistry};
 use webhooks_tests::functions::fixture;
 use webhooks_tests::runtime_api::Answer;
 

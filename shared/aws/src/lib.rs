@@ -33,6 +33,6 @@ pub use log_sink::{BatchFailure, SqsLogSink};
 pub use logs::DynamoLogStore;
 pub use sdk::AwsClients;
 pub use secret_cache::{CachedSecrets, SecretLoader, DEFAULT_CACHE_TTL};
-pub use secrets::{SecretsManagerStore, StoredSecret, RECOVERY_WINDOW_DAYS};
+pub use secrets::{SecretsManagerStore, RECOVERY_WINDOW_DAYS};
 pub use task_queue::SqsTaskQueue;
 pub use webhooks::{DynamoWebhookStore, EVENT_INDEX};

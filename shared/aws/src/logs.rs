@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
 use webhooks_core::domain::ids::{DeliveryId, WebhookId};
-use webhooks_core::ports::{LogStore, Page, StoreError};
+use webhooks_core::ports::{LogAppender, LogReader, Page, StoreError};
 
 use crate::error::{mapping_error, sdk_error, AwsError};
 use crate::expr::Expression;
@@ -189,7 +189,7 @@ fn attempts_query(webhook: &WebhookId, delivery: &DeliveryId) -> Result<Expressi
 }
 
 #[async_trait]
-impl LogStore for DynamoLogStore {
+impl LogAppender for DynamoLogStore {
     /// Writes in `BatchWriteItem` chunks of at most 25. The same attempt twice (a
     /// redelivered log message) is one item: duplicates are dropped first, as
     /// DynamoDB refuses a batch that names a key twice. Every item is checked against
@@ -230,7 +230,10 @@ impl LogStore for DynamoLogStore {
         }
         Ok(())
     }
+}
 
+#[async_trait]
+impl LogReader for DynamoLogStore {
     /// Queries newest first until the page is full (the outcome filter applies after
     /// DynamoDB reads, so a filtered page may take several calls); the cursor is the
     /// sort key of the page's last attempt.

@@ -1,4 +1,4 @@
-//! A [`SecretStore`] decorator that keeps stored secret values in memory for a TTL,
+//! A [`SecretReader`] decorator that keeps stored secret values in memory for a TTL,
 //! and the [`SecretLoader`] it reads through.
 
 use std::collections::HashMap;
@@ -8,23 +8,24 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::secret::{SecretRef, StoredSecret};
 use webhooks_core::domain::signing::SigningSecrets;
 use webhooks_core::domain::time::Timestamp;
-use webhooks_core::ports::{SecretStore, StoreError};
+use webhooks_core::ports::{SecretReader, SecretWriter, StoreError};
 
-use crate::secrets::{SecretsManagerStore, StoredSecret};
+use crate::secrets::SecretsManagerStore;
 
 /// How long [`CachedSecrets`] trusts what it read.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// Reads a webhook's stored secret; what [`CachedSecrets`] caches.
 #[async_trait]
-pub trait SecretLoader: SecretStore {
+pub trait SecretLoader: Send + Sync {
     /// The stored value, `None` when the webhook has no secret (or it was removed).
     async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError>;
 }
 
-/// A [`SecretStore`] that keeps what it read in memory for a while (the delivery
+/// A [`SecretReader`] that keeps what it read in memory for a while (the delivery
 /// function: one Secrets Manager call per webhook every few minutes instead of one
 /// per delivery). The stored value is cached, not the answer for one moment, so the
 /// rotation's grace period still ends on time. "No secret" is not cached: a secret
@@ -83,20 +84,30 @@ impl<S: SecretLoader> CachedSecrets<S> {
     }
 }
 
+/// Writes go through to the store and drop the cached value, so a change made
+/// through the cache is seen at once.
 #[async_trait]
-impl<S: SecretLoader> SecretStore for CachedSecrets<S> {
+impl<S: SecretLoader + SecretWriter> SecretWriter for CachedSecrets<S> {
     async fn put(
         &self,
         id: &WebhookId,
         secret: &str,
         now: Timestamp,
-    ) -> Result<String, StoreError> {
+    ) -> Result<SecretRef, StoreError> {
         self.forget(id);
         let reference = self.inner.put(id, secret, now).await;
         self.forget(id);
         reference
     }
 
+    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
+        self.forget(id);
+        self.inner.remove(id).await
+    }
+}
+
+#[async_trait]
+impl<S: SecretLoader> SecretReader for CachedSecrets<S> {
     async fn get(
         &self,
         id: &WebhookId,
@@ -110,11 +121,6 @@ impl<S: SecretLoader> SecretStore for CachedSecrets<S> {
             self.remember(id, value.clone());
         }
         Ok(loaded.map(|value| value.signing(now)))
-    }
-
-    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
-        self.forget(id);
-        self.inner.remove(id).await
     }
 }
 
@@ -139,32 +145,20 @@ mod tests {
     }
 
     #[async_trait]
-    impl SecretStore for Counting {
+    impl SecretWriter for Counting {
         async fn put(
             &self,
             id: &WebhookId,
             secret: &str,
             now: Timestamp,
-        ) -> Result<String, StoreError> {
+        ) -> Result<SecretRef, StoreError> {
             let mut values = self.values.lock().unwrap();
             let next = match values.get(id) {
-                Some(old) => StoredSecret {
-                    current: secret.into(),
-                    previous: Some(old.current.clone()),
-                    rotated_at: Some(now),
-                },
+                Some(old) => old.rotated(secret, now),
                 None => StoredSecret::new(secret),
             };
             values.insert(id.clone(), next);
-            Ok(format!("ref:{id}"))
-        }
-
-        async fn get(
-            &self,
-            id: &WebhookId,
-            now: Timestamp,
-        ) -> Result<Option<SigningSecrets>, StoreError> {
-            Ok(self.load(id).await?.map(|v| v.signing(now)))
+            Ok(SecretRef::new(format!("ref:{id}")))
         }
 
         async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {

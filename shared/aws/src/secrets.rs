@@ -4,16 +4,14 @@
 //! one `GetSecretValue` gives both secrets of a rotation. Secret values never appear
 //! in a log line or an error.
 
-use std::fmt;
-
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::Client;
-use serde::{Deserialize, Serialize};
 use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::secret::{SecretRef, StoredSecret};
 use webhooks_core::domain::signing::SigningSecrets;
 use webhooks_core::domain::time::Timestamp;
-use webhooks_core::ports::{SecretStore, StoreError, ROTATION_GRACE};
+use webhooks_core::ports::{SecretReader, SecretWriter, StoreError};
 
 use crate::error::{sdk_error, AwsError};
 use crate::secret_cache::SecretLoader;
@@ -25,44 +23,14 @@ pub const RECOVERY_WINDOW_DAYS: i64 = 7;
 /// Tries of a `put` that races another writer of the same secret.
 const PUT_TRIES: usize = 3;
 
-/// A webhook's stored secret value.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredSecret {
-    pub current: String,
-    pub previous: Option<String>,
-    pub rotated_at: Option<Timestamp>,
+/// The JSON text of a stored secret, and its parsing: the value type and its rotation
+/// rule are core's [`StoredSecret`].
+trait SecretValueJson: Sized {
+    fn to_json(&self) -> String;
+    fn parse(name: &str, text: &str) -> Result<Self, StoreError>;
 }
 
-impl fmt::Debug for StoredSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredSecret")
-            .field("previous", &self.previous.as_ref().map(|_| "<redacted>"))
-            .field("rotated_at", &self.rotated_at)
-            .finish_non_exhaustive()
-    }
-}
-
-impl StoredSecret {
-    pub(crate) fn new(current: &str) -> Self {
-        Self {
-            current: current.to_owned(),
-            previous: None,
-            rotated_at: None,
-        }
-    }
-
-    /// What signs at `now`: the current secret, and the previous one while the
-    /// rotation's grace period lasts.
-    pub fn signing(&self, now: Timestamp) -> SigningSecrets {
-        let in_grace = self
-            .rotated_at
-            .is_some_and(|at| now < at.plus(ROTATION_GRACE));
-        SigningSecrets {
-            current: self.current.clone(),
-            previous: self.previous.clone().filter(|_| in_grace),
-        }
-    }
-
+impl SecretValueJson for StoredSecret {
     fn to_json(&self) -> String {
         serde_json::json!({
             "current": self.current,
@@ -161,7 +129,7 @@ impl SecretsManagerStore {
         }
     }
 
-    async fn put_value(&self, name: &str, value: &StoredSecret) -> Result<String, StoreError> {
+    async fn put_value(&self, name: &str, value: &StoredSecret) -> Result<SecretRef, StoreError> {
         let output = self
             .client
             .put_secret_value()
@@ -170,7 +138,7 @@ impl SecretsManagerStore {
             .send()
             .await
             .map_err(sdk_error("PutSecretValue"))?;
-        Ok(output.arn().unwrap_or(name).to_owned())
+        Ok(SecretRef::new(output.arn().unwrap_or(name)))
     }
 
     /// Creates the secret; `None` when another writer created it first.
@@ -179,7 +147,7 @@ impl SecretsManagerStore {
         id: &WebhookId,
         name: &str,
         value: &StoredSecret,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<SecretRef>, StoreError> {
         let result = self
             .client
             .create_secret()
@@ -189,7 +157,7 @@ impl SecretsManagerStore {
             .send()
             .await;
         match result {
-            Ok(output) => Ok(Some(output.arn().unwrap_or(name).to_owned())),
+            Ok(output) => Ok(Some(SecretRef::new(output.arn().unwrap_or(name)))),
             Err(error)
                 if error
                     .as_service_error()
@@ -203,7 +171,7 @@ impl SecretsManagerStore {
 }
 
 #[async_trait]
-impl SecretStore for SecretsManagerStore {
+impl SecretWriter for SecretsManagerStore {
     /// Creates the secret (`CreateSecret`), or rotates it (`PutSecretValue` with the
     /// current value as `previous` and `rotated_at` = `now`). A removed secret is
     /// restored and overwritten, starting without a previous one. Returns the ARN.
@@ -212,17 +180,12 @@ impl SecretStore for SecretsManagerStore {
         id: &WebhookId,
         secret: &str,
         now: Timestamp,
-    ) -> Result<String, StoreError> {
+    ) -> Result<SecretRef, StoreError> {
         let name = self.secret_name(id);
         for _ in 0..PUT_TRIES {
             match self.lookup(&name).await? {
                 Lookup::Found(value) => {
-                    let rotated = StoredSecret {
-                        current: secret.to_owned(),
-                        previous: Some(value.current),
-                        rotated_at: Some(now),
-                    };
-                    return self.put_value(&name, &rotated).await;
+                    return self.put_value(&name, &value.rotated(secret, now)).await;
                 }
                 Lookup::Missing => {
                     if let Some(arn) = self.create(id, &name, &StoredSecret::new(secret)).await? {
@@ -246,14 +209,6 @@ impl SecretStore for SecretsManagerStore {
             format!("secret {name} kept changing while it was being set"),
         )
         .into())
-    }
-
-    async fn get(
-        &self,
-        id: &WebhookId,
-        now: Timestamp,
-    ) -> Result<Option<SigningSecrets>, StoreError> {
-        Ok(self.load(id).await?.map(|value| value.signing(now)))
     }
 
     /// Schedules the secret's deletion (`DeleteSecret` with a recovery window of
@@ -284,6 +239,17 @@ impl SecretStore for SecretsManagerStore {
                 _ => Err(sdk_error("DeleteSecret")(error)),
             },
         }
+    }
+}
+
+#[async_trait]
+impl SecretReader for SecretsManagerStore {
+    async fn get(
+        &self,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<Option<SigningSecrets>, StoreError> {
+        Ok(self.load(id).await?.map(|value| value.signing(now)))
     }
 }
 
@@ -328,18 +294,6 @@ mod tests {
             fresh,
             serde_json::json!({"current": "s", "previous": null, "rotated_at": null})
         );
-    }
-
-    #[test]
-    fn the_previous_secret_signs_only_during_the_grace_period() {
-        let value = StoredSecret {
-            current: "new".into(),
-            previous: Some("old".into()),
-            rotated_at: Some(at(0)),
-        };
-        assert_eq!(value.signing(at(60)).previous.as_deref(), Some("old"));
-        let after = at(0).plus(ROTATION_GRACE);
-        assert_eq!(value.signing(after).previous, None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::secret::SecretRef;
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::StoreError;
@@ -23,7 +24,7 @@ struct WebhookItem {
     clients: ClientScope,
     enabled: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    secret_arn: Option<String>,
+    secret_arn: Option<SecretRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     disabled_reason: Option<String>,
     version: u64,
@@ -106,9 +107,9 @@ mod tests {
             event: "report.publish_status".into(),
             clients: ClientScope::Only(vec!["acme".into(), "globex".into()]),
             enabled: true,
-            secret_ref: Some(
-                "arn:aws:secretsmanager:eu-west-1:1:secret:webhooks/wh_1-AbCdEf".into(),
-            ),
+            secret_ref: Some(SecretRef::new(
+                "arn:aws:secretsmanager:eu-west-1:1:secret:webhooks/wh_1-AbCdEf",
+            )),
             disabled_reason: None,
             version: 3,
             created_at: at,

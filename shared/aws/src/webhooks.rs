@@ -10,7 +10,9 @@ use aws_sdk_dynamodb::Client;
 use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::domain::webhook::{ClientScope, Webhook};
-use webhooks_core::ports::{Page, StoreError, WebhookFilter, WebhookStore};
+use webhooks_core::ports::{
+    Page, StoreError, SubscriberView, WebhookFilter, WebhookReader, WebhookRegistry, WebhookWriter,
+};
 
 use crate::error::sdk_error;
 use crate::expr::{all_of, Expression};
@@ -144,15 +146,7 @@ enum PutFailure {
 }
 
 #[async_trait]
-impl WebhookStore for DynamoWebhookStore {
-    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
-        match self.put(webhook, &insert_condition()).await {
-            Ok(()) => Ok(()),
-            Err(PutFailure::Condition { .. }) => Err(StoreError::Conflict),
-            Err(PutFailure::Store(error)) => Err(error),
-        }
-    }
-
+impl WebhookReader for DynamoWebhookStore {
     async fn get(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
         let output = self
             .client
@@ -165,7 +159,10 @@ impl WebhookStore for DynamoWebhookStore {
             .map_err(sdk_error("GetItem"))?;
         output.item.map(from_item).transpose()
     }
+}
 
+#[async_trait]
+impl WebhookWriter for DynamoWebhookStore {
     async fn replace(&self, webhook: &Webhook, expected_version: u64) -> Result<(), StoreError> {
         match self
             .put(webhook, &replace_condition(expected_version)?)
@@ -180,6 +177,67 @@ impl WebhookStore for DynamoWebhookStore {
                 Some(_) => Err(StoreError::Conflict),
                 None => Err(StoreError::NotFound),
             },
+            Err(PutFailure::Store(error)) => Err(error),
+        }
+    }
+}
+
+#[async_trait]
+impl SubscriberView for DynamoWebhookStore {
+    /// Every page of the `by_event` index for the event type. The index is eventually
+    /// consistent: a webhook created a moment ago may miss one fan-out.
+    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
+        let expr = subscribers_query(event_type)?;
+        expr.debug_check();
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(EVENT_INDEX)
+            .set_key_condition_expression(expr.condition.clone())
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values());
+        query_pages(query, usize::MAX, from_item).await
+    }
+
+    async fn set_failing_since(
+        &self,
+        id: &WebhookId,
+        failing_since: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let expr = failing_since_update(failing_since)?;
+        expr.debug_check();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)?))
+            .set_update_expression(expr.update.clone())
+            .set_condition_expression(expr.condition.clone())
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::NotFound)
+            }
+            Err(error) => Err(sdk_error("UpdateItem")(error)),
+        }
+    }
+}
+
+#[async_trait]
+impl WebhookRegistry for DynamoWebhookStore {
+    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        match self.put(webhook, &insert_condition()).await {
+            Ok(()) => Ok(()),
+            Err(PutFailure::Condition { .. }) => Err(StoreError::Conflict),
             Err(PutFailure::Store(error)) => Err(error),
         }
     }
@@ -252,53 +310,6 @@ impl WebhookStore for DynamoWebhookStore {
         Ok(Page::from_one_more(items, limit, |w| {
             w.id.as_str().to_owned()
         }))
-    }
-
-    /// Every page of the `by_event` index for the event type. The index is eventually
-    /// consistent: a webhook created a moment ago may miss one fan-out.
-    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
-        let expr = subscribers_query(event_type)?;
-        expr.debug_check();
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(EVENT_INDEX)
-            .set_key_condition_expression(expr.condition.clone())
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values());
-        query_pages(query, usize::MAX, from_item).await
-    }
-
-    async fn set_failing_since(
-        &self,
-        id: &WebhookId,
-        failing_since: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        let expr = failing_since_update(failing_since)?;
-        expr.debug_check();
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(id)?))
-            .set_update_expression(expr.update.clone())
-            .set_condition_expression(expr.condition.clone())
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::NotFound)
-            }
-            Err(error) => Err(sdk_error("UpdateItem")(error)),
-        }
     }
 }
 

@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use crate::domain::delivery_log::{LoggedAttempt, Outcome};
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::secret::SecretRef;
+pub use crate::domain::secret::ROTATION_GRACE;
 use crate::domain::signing::SigningSecrets;
 use crate::domain::task::DeliveryTask;
 use crate::domain::time::Timestamp;
@@ -78,22 +80,29 @@ impl WebhookFilter {
     }
 }
 
+// Each port is as narrow as the IAM policy of the function that holds it
+// (infra/template.yaml): the connection test may only read one webhook
+// (`dynamodb:GetItem`), delivery also queries subscribers and updates the failure run,
+// the API manages webhooks. Adapters fill all of them; `WebhookStore` names the whole.
+
+/// Reads one webhook (`GetItem`).
 #[async_trait]
-pub trait WebhookStore: Send + Sync {
-    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError>;
+pub trait WebhookReader: Send + Sync {
     async fn get(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError>;
+}
+
+/// Replaces a webhook under optimistic concurrency (a conditional `PutItem`): the
+/// admin's edits and the delivery's disabling.
+#[async_trait]
+pub trait WebhookWriter: WebhookReader {
     /// Replaces the stored webhook if its version is still `expected_version`
     /// (`Conflict` otherwise, `NotFound` when it is gone).
     async fn replace(&self, webhook: &Webhook, expected_version: u64) -> Result<(), StoreError>;
-    /// Removes a webhook, returning what was removed.
-    async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError>;
-    /// Webhooks ordered by id, `limit` at most, after the store's `cursor`.
-    async fn list(
-        &self,
-        filter: &WebhookFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<Webhook>, StoreError>;
+}
+
+/// What the fan-out reads and records.
+#[async_trait]
+pub trait SubscriberView: WebhookWriter {
     /// Every webhook subscribed to an event type, enabled or not (fan-out filters).
     async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError>;
     /// Records the start (or end, with `None`) of a run of failed deliveries, without
@@ -105,24 +114,54 @@ pub trait WebhookStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// What the admin API adds: create, delete, list.
 #[async_trait]
-pub trait SecretStore: Send + Sync {
-    /// Stores a webhook's signing secret, or rotates it: the previous secret keeps
-    /// signing for the grace period from `now`. Returns the secret's reference.
-    async fn put(&self, id: &WebhookId, secret: &str, now: Timestamp)
-        -> Result<String, StoreError>;
+pub trait WebhookRegistry: WebhookWriter {
+    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError>;
+    /// Removes a webhook, returning what was removed.
+    async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError>;
+    /// Webhooks ordered by id, `limit` at most, after the store's `cursor`.
+    async fn list(
+        &self,
+        filter: &WebhookFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Webhook>, StoreError>;
+}
+
+/// A whole webhook store: what an adapter provides and its conformance suite checks.
+pub trait WebhookStore: SubscriberView + WebhookRegistry {}
+impl<T: SubscriberView + WebhookRegistry> WebhookStore for T {}
+
+/// Reads the secrets to sign with (`GetSecretValue`): delivery and the connection test.
+#[async_trait]
+pub trait SecretReader: Send + Sync {
     /// The secrets to sign with at `now`, if any.
     async fn get(
         &self,
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError>;
+}
+
+/// Stores, rotates and removes secrets: the admin API.
+#[async_trait]
+pub trait SecretWriter: Send + Sync {
+    /// Stores a webhook's signing secret, or rotates it: the previous secret keeps
+    /// signing for [`ROTATION_GRACE`] from `now`. Returns the secret's reference.
+    async fn put(
+        &self,
+        id: &WebhookId,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<SecretRef, StoreError>;
     /// Removes (or schedules the deletion of) a webhook's secret.
     async fn remove(&self, id: &WebhookId) -> Result<(), StoreError>;
 }
 
-/// How long a rotated-out secret keeps signing beside the new one.
-pub const ROTATION_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// A whole secret store.
+pub trait SecretStore: SecretReader + SecretWriter {}
+impl<T: SecretReader + SecretWriter> SecretStore for T {}
 
 /// The queue of pending delivery attempts.
 #[async_trait]
@@ -146,10 +185,15 @@ pub trait LogSink: Send + Sync {
     }
 }
 
-/// The delivery log, newest first.
+/// Appends to the delivery log (`BatchWriteItem`): the log writer.
 #[async_trait]
-pub trait LogStore: Send + Sync {
+pub trait LogAppender: Send + Sync {
     async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError>;
+}
+
+/// Reads the delivery log, newest first (`Query`): the API.
+#[async_trait]
+pub trait LogReader: Send + Sync {
     async fn list(
         &self,
         webhook: &WebhookId,
@@ -164,6 +208,10 @@ pub trait LogStore: Send + Sync {
         delivery: &DeliveryId,
     ) -> Result<Vec<LoggedAttempt>, StoreError>;
 }
+
+/// A whole delivery-log store.
+pub trait LogStore: LogAppender + LogReader {}
+impl<T: LogAppender + LogReader> LogStore for T {}
 
 /// Accepts producers' events (local mode's `POST /events`).
 #[async_trait]

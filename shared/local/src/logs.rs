@@ -7,7 +7,7 @@ use rusqlite::params;
 use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
 use webhooks_core::domain::ids::{DeliveryId, WebhookId};
 use webhooks_core::domain::time::Timestamp;
-use webhooks_core::ports::{LogSink, LogStore, Page, StoreError};
+use webhooks_core::ports::{LogAppender, LogReader, LogSink, Page, StoreError};
 
 use crate::db::{millis, Db, OrBackend};
 
@@ -64,7 +64,7 @@ fn decode(body: &str) -> Result<LoggedAttempt, StoreError> {
 }
 
 #[async_trait]
-impl LogStore for SqliteLogStore {
+impl LogAppender for SqliteLogStore {
     async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError> {
         let rows = attempts
             .iter()
@@ -102,7 +102,10 @@ impl LogStore for SqliteLogStore {
             })
             .await
     }
+}
 
+#[async_trait]
+impl LogReader for SqliteLogStore {
     async fn list(
         &self,
         webhook: &WebhookId,

@@ -5,11 +5,12 @@
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::secret::{SecretRef, StoredSecret};
 use webhooks_core::domain::signing::SigningSecrets;
 use webhooks_core::domain::time::Timestamp;
-use webhooks_core::ports::{SecretStore, StoreError, ROTATION_GRACE};
+use webhooks_core::ports::{SecretReader, SecretWriter, StoreError};
 
-use crate::db::{duration_millis, millis, Db, OrBackend, SecretRow};
+use crate::db::{millis, Db, OrBackend, SecretRow};
 
 #[derive(Clone, Debug)]
 pub struct SqliteSecretStore {
@@ -22,19 +23,19 @@ impl SqliteSecretStore {
     }
 
     /// The reference stored on the webhook (`secret_ref`): never the secret.
-    pub fn reference(id: &WebhookId) -> String {
-        format!("local:secret:{id}")
+    pub fn reference(id: &WebhookId) -> SecretRef {
+        SecretRef::new(format!("local:secret:{id}"))
     }
 }
 
 #[async_trait]
-impl SecretStore for SqliteSecretStore {
+impl SecretWriter for SqliteSecretStore {
     async fn put(
         &self,
         id: &WebhookId,
         secret: &str,
         now: Timestamp,
-    ) -> Result<String, StoreError> {
+    ) -> Result<SecretRef, StoreError> {
         let key = id.as_str().to_owned();
         let secret = secret.to_owned();
         let now = millis(now);
@@ -62,6 +63,20 @@ impl SecretStore for SqliteSecretStore {
         Ok(Self::reference(id))
     }
 
+    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
+        let key = id.as_str().to_owned();
+        self.db
+            .call_invalidating(&self.db.secrets, move |conn| {
+                conn.execute("DELETE FROM secrets WHERE webhook_id = ?1", [&key])
+                    .or_backend()
+                    .map(drop)
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl SecretReader for SqliteSecretStore {
     async fn get(
         &self,
         id: &WebhookId,
@@ -77,25 +92,7 @@ impl SecretStore for SqliteSecretStore {
                 stored
             }
         };
-        let grace = duration_millis(ROTATION_GRACE);
-        Ok(stored.map(|(current, previous, rotated_at)| {
-            let in_grace = rotated_at.is_some_and(|at| millis(now).saturating_sub(at) < grace);
-            SigningSecrets {
-                current,
-                previous: previous.filter(|_| in_grace),
-            }
-        }))
-    }
-
-    async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
-        let key = id.as_str().to_owned();
-        self.db
-            .call_invalidating(&self.db.secrets, move |conn| {
-                conn.execute("DELETE FROM secrets WHERE webhook_id = ?1", [&key])
-                    .or_backend()
-                    .map(drop)
-            })
-            .await
+        Ok(stored.map(|stored| stored.signing(now)))
     }
 }
 
@@ -110,7 +107,15 @@ impl SqliteSecretStore {
                 )
                 .and_then(|mut select| {
                     select
-                        .query_row([&key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                        .query_row([&key], |row| {
+                            Ok(StoredSecret {
+                                current: row.get(0)?,
+                                previous: row.get(1)?,
+                                rotated_at: row
+                                    .get::<_, Option<i64>>(2)?
+                                    .map(Timestamp::from_unix_millis),
+                            })
+                        })
                         .optional()
                 })
                 .or_backend()

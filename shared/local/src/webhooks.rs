@@ -8,7 +8,9 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBeha
 use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::domain::webhook::Webhook;
-use webhooks_core::ports::{Page, StoreError, WebhookFilter, WebhookStore};
+use webhooks_core::ports::{
+    Page, StoreError, SubscriberView, WebhookFilter, WebhookReader, WebhookRegistry, WebhookWriter,
+};
 
 use crate::db::{Db, OrBackend};
 
@@ -67,29 +69,15 @@ fn load(conn: &Connection, id: &str) -> Result<Option<Webhook>, StoreError> {
 }
 
 #[async_trait]
-impl WebhookStore for SqliteWebhookStore {
-    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
-        let row = Row::of(webhook)?;
-        self.db
-            .call_invalidating(&self.db.subscribers, move |conn| {
-                match conn.execute(
-                    "INSERT INTO webhooks (id, event, enabled, version, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![row.id, row.event, row.enabled, row.version, row.body],
-                ) {
-                    Ok(_) => Ok(()),
-                    Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict),
-                    Err(error) => Err(StoreError::backend(error)),
-                }
-            })
-            .await
-    }
-
+impl WebhookReader for SqliteWebhookStore {
     async fn get(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
         let id = id.as_str().to_owned();
         self.db.call(move |conn| load(conn, &id)).await
     }
+}
 
+#[async_trait]
+impl WebhookWriter for SqliteWebhookStore {
     async fn replace(&self, webhook: &Webhook, expected_version: u64) -> Result<(), StoreError> {
         let row = Row::of(webhook)?;
         let expected = version_column(expected_version)?;
@@ -132,37 +120,10 @@ impl WebhookStore for SqliteWebhookStore {
             })
             .await
     }
+}
 
-    async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
-        let id = id.as_str().to_owned();
-        self.db
-            .call_invalidating(&self.db.subscribers, move |conn| {
-                let body: Option<String> = conn
-                    .query_row(
-                        "DELETE FROM webhooks WHERE id = ?1 RETURNING body",
-                        [&id],
-                        |row| row.get(0),
-                    )
-                    .optional()
-                    .or_backend()?;
-                body.as_deref().map(decode).transpose()
-            })
-            .await
-    }
-
-    async fn list(
-        &self,
-        filter: &WebhookFilter,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Page<Webhook>, StoreError> {
-        let filter = filter.clone();
-        let after = cursor.map(str::to_owned);
-        self.db
-            .call(move |conn| list_page(conn, &filter, limit, after.as_deref()))
-            .await
-    }
-
+#[async_trait]
+impl SubscriberView for SqliteWebhookStore {
     async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
         let ticket = match self.db.subscribers.get(event_type) {
             Ok(cached) => return Ok(cached.to_vec()),
@@ -196,6 +157,56 @@ impl WebhookStore for SqliteWebhookStore {
                 .or_backend()?;
                 tx.commit().or_backend()
             })
+            .await
+    }
+}
+
+#[async_trait]
+impl WebhookRegistry for SqliteWebhookStore {
+    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        let row = Row::of(webhook)?;
+        self.db
+            .call_invalidating(&self.db.subscribers, move |conn| {
+                match conn.execute(
+                    "INSERT INTO webhooks (id, event, enabled, version, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![row.id, row.event, row.enabled, row.version, row.body],
+                ) {
+                    Ok(_) => Ok(()),
+                    Err(error) if is_unique_violation(&error) => Err(StoreError::Conflict),
+                    Err(error) => Err(StoreError::backend(error)),
+                }
+            })
+            .await
+    }
+
+    async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
+        let id = id.as_str().to_owned();
+        self.db
+            .call_invalidating(&self.db.subscribers, move |conn| {
+                let body: Option<String> = conn
+                    .query_row(
+                        "DELETE FROM webhooks WHERE id = ?1 RETURNING body",
+                        [&id],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .or_backend()?;
+                body.as_deref().map(decode).transpose()
+            })
+            .await
+    }
+
+    async fn list(
+        &self,
+        filter: &WebhookFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Webhook>, StoreError> {
+        let filter = filter.clone();
+        let after = cursor.map(str::to_owned);
+        self.db
+            .call(move |conn| list_page(conn, &filter, limit, after.as_deref()))
             .await
     }
 }

@@ -64,7 +64,7 @@ async fn list_all(store: &dyn WebhookStore, filter: &WebhookFilter, limit: usize
 pub async fn insert_then_get_returns_the_same_webhook(store: &dyn WebhookStore) {
     // GIVEN a webhook with every field set
     let mut hook = webhook(&unique_event_type("get"), only(&["acme", "globex"]), true);
-    hook.secret_ref = Some("ref:secret".into());
+    hook.secret_ref = Some(webhooks_core::domain::secret::SecretRef::new("ref:secret"));
     hook.failing_since = Some(at(7));
     hook.version = 4;
     // WHEN it is inserted and read back

@@ -14,7 +14,7 @@ use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::task::DeliveryTask;
 use webhooks_core::domain::time::SystemClock;
 use webhooks_core::ports::{
-    EventSink, LogSink, LogStore, SecretStore, StoreError, TaskQueue, WebhookStore,
+    EventSink, LogReader, LogSink, LogStore, SecretStore, StoreError, TaskQueue, WebhookStore,
 };
 use webhooks_local::{LocalStores, SqliteQueue, Work};
 use webhooks_tests::conformance::sinks::{EventSinkProbe, LogSinkProbe};

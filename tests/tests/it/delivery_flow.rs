@@ -391,7 +391,7 @@ async fn a_webhook_failing_for_five_days_is_disabled_with_a_reason() {
     let six_days_ago = webhooks_core::domain::time::Timestamp::from_unix_millis(
         chrono::Utc::now().timestamp_millis() - 6 * 86_400_000,
     );
-    use webhooks_core::ports::WebhookStore;
+    use webhooks_core::ports::SubscriberView;
     service
         .stores
         .webhooks

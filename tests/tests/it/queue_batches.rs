@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde_json::json;
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::domain::webhook::ClientScope;
-use webhooks_core::ports::{DeadLetters, LogStore, QueueRecord, StoreError};
+use webhooks_core::ports::{DeadLetters, LogReader, QueueRecord, StoreError};
 use webhooks_core::usecases::delivery::batch::process_batch;
 use webhooks_core::usecases::delivery::DeliverySettings;
 use webhooks_core::usecases::log_writer::write_batch;
@@ -61,7 +61,7 @@ async fn stores_with_webhook(dir: &tempfile::TempDir, url: &str) -> LocalStores 
         updated_at: now,
         failing_since: None,
     };
-    use webhooks_core::ports::WebhookStore;
+    use webhooks_core::ports::WebhookRegistry;
     stores.webhooks.insert(&webhook).await.unwrap();
     stores
 }

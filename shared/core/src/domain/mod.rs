@@ -7,6 +7,7 @@ pub mod delivery_log;
 pub mod event;
 pub mod ids;
 pub mod retry;
+pub mod secret;
 pub mod signing;
 pub mod task;
 pub mod time;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::WebhookId;
+use crate::domain::secret::SecretRef;
 use crate::domain::time::Timestamp;
 
 /// Which clients' events a webhook hears: `"all"` or a list of client ids.
@@ -46,7 +47,7 @@ pub struct Webhook {
     pub event: String,
     pub clients: ClientScope,
     pub enabled: bool,
-    pub secret_ref: Option<String>,
+    pub secret_ref: Option<SecretRef>,
     pub disabled_reason: Option<String>,
     pub version: u64,
     pub created_at: Timestamp,
@@ -149,7 +150,7 @@ mod tests {
     #[test]
     fn view_reports_a_secret_without_revealing_it() {
         let mut hook = webhook(ClientScope::all(), true);
-        hook.secret_ref = Some("ref".into());
+        hook.secret_ref = Some(SecretRef::new("ref"));
         let view = serde_json::to_value(hook.view()).unwrap();
         assert_eq!(view["secret_configured"], true);
         assert!(view.get("secret_ref").is_none());

@@ -25,13 +25,13 @@ pub use problem::{ApiError, ApiResult, FieldError, Problem, PROBLEM_JSON};
 
 use crate::domain::time::Clock;
 use crate::outbound::OutboundPolicy;
-use crate::ports::{EventSink, LogStore, SecretStore, TaskQueue, WebhookStore};
+use crate::ports::{EventSink, LogReader, SecretWriter, TaskQueue, WebhookRegistry};
 
 /// What the API handlers use.
 pub struct ApiContext {
-    pub webhooks: Arc<dyn WebhookStore>,
-    pub secrets: Arc<dyn SecretStore>,
-    pub logs: Arc<dyn LogStore>,
+    pub webhooks: Arc<dyn WebhookRegistry>,
+    pub secrets: Arc<dyn SecretWriter>,
+    pub logs: Arc<dyn LogReader>,
     pub queue: Arc<dyn TaskQueue>,
     /// Present in local mode only: `POST /events`.
     pub events: Option<Arc<dyn EventSink>>,

@@ -14,14 +14,14 @@ use crate::domain::ids::WebhookId;
 use crate::domain::signing::SigningSecrets;
 use crate::domain::time::Clock;
 use crate::outbound::GuardedSender;
-use crate::ports::{SecretStore, WebhookStore};
+use crate::ports::{SecretReader, WebhookReader};
 use crate::usecases::connection::{
     probe, Check, CheckName, CheckStatus, ConnectionReport, ProbeSettings, ProbeTarget,
 };
 
 pub struct ConnectionContext {
-    pub webhooks: Arc<dyn WebhookStore>,
-    pub secrets: Arc<dyn SecretStore>,
+    pub webhooks: Arc<dyn WebhookReader>,
+    pub secrets: Arc<dyn SecretReader>,
     pub clock: Arc<dyn Clock>,
     pub sender: GuardedSender,
     pub settings: ProbeSettings,

@@ -12,13 +12,15 @@ use super::lock;
 use crate::domain::delivery_log::{LoggedAttempt, Outcome};
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, WebhookId};
+use crate::domain::secret::{SecretRef, StoredSecret};
 use crate::domain::signing::SigningSecrets;
 use crate::domain::task::DeliveryTask;
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::Webhook;
 use crate::ports::{
-    DeadLetters, EventSink, LogSink, LogStore, Page, SecretStore, StoreError, TaskQueue,
-    WebhookFilter, WebhookStore, ROTATION_GRACE,
+    DeadLetters, EventSink, LogAppender, LogReader, LogSink, Page, SecretReader, SecretWriter,
+    StoreError, SubscriberView, TaskQueue, WebhookFilter, WebhookReader, WebhookRegistry,
+    WebhookWriter,
 };
 
 /// Webhooks by id.
@@ -35,20 +37,14 @@ impl MemoryWebhookStore {
 }
 
 #[async_trait]
-impl WebhookStore for MemoryWebhookStore {
-    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
-        let mut webhooks = lock(&self.webhooks);
-        if webhooks.contains_key(&webhook.id) {
-            return Err(StoreError::Conflict);
-        }
-        webhooks.insert(webhook.id.clone(), webhook.clone());
-        Ok(())
-    }
-
+impl WebhookReader for MemoryWebhookStore {
     async fn get(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
         Ok(self.stored(id))
     }
+}
 
+#[async_trait]
+impl WebhookWriter for MemoryWebhookStore {
     async fn replace(&self, webhook: &Webhook, expected_version: u64) -> Result<(), StoreError> {
         let mut webhooks = lock(&self.webhooks);
         let stored = webhooks.get_mut(&webhook.id).ok_or(StoreError::NotFound)?;
@@ -56,6 +52,40 @@ impl WebhookStore for MemoryWebhookStore {
             return Err(StoreError::Conflict);
         }
         *stored = webhook.clone();
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SubscriberView for MemoryWebhookStore {
+    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
+        Ok(lock(&self.webhooks)
+            .values()
+            .filter(|webhook| webhook.event == event_type)
+            .cloned()
+            .collect())
+    }
+
+    async fn set_failing_since(
+        &self,
+        id: &WebhookId,
+        failing_since: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let mut webhooks = lock(&self.webhooks);
+        let stored = webhooks.get_mut(id).ok_or(StoreError::NotFound)?;
+        stored.failing_since = failing_since;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WebhookRegistry for MemoryWebhookStore {
+    async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        let mut webhooks = lock(&self.webhooks);
+        if webhooks.contains_key(&webhook.id) {
+            return Err(StoreError::Conflict);
+        }
+        webhooks.insert(webhook.id.clone(), webhook.clone());
         Ok(())
     }
 
@@ -80,32 +110,6 @@ impl WebhookStore for MemoryWebhookStore {
             webhook.id.as_str().to_owned()
         }))
     }
-
-    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
-        Ok(lock(&self.webhooks)
-            .values()
-            .filter(|webhook| webhook.event == event_type)
-            .cloned()
-            .collect())
-    }
-
-    async fn set_failing_since(
-        &self,
-        id: &WebhookId,
-        failing_since: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
-        let mut webhooks = lock(&self.webhooks);
-        let stored = webhooks.get_mut(id).ok_or(StoreError::NotFound)?;
-        stored.failing_since = failing_since;
-        Ok(())
-    }
-}
-
-#[derive(Clone, Debug)]
-struct StoredSecret {
-    current: String,
-    previous: Option<String>,
-    rotated_at: Option<Timestamp>,
 }
 
 /// Signing secrets by webhook, with the previous one kept through a rotation.
@@ -115,46 +119,38 @@ pub struct MemorySecretStore {
 }
 
 #[async_trait]
-impl SecretStore for MemorySecretStore {
+impl SecretWriter for MemorySecretStore {
     async fn put(
         &self,
         id: &WebhookId,
         secret: &str,
         now: Timestamp,
-    ) -> Result<String, StoreError> {
+    ) -> Result<SecretRef, StoreError> {
         let mut secrets = lock(&self.secrets);
-        let previous = secrets.get(id).map(|stored| stored.current.clone());
-        let rotated_at = previous.as_ref().map(|_| now);
-        secrets.insert(
-            id.clone(),
-            StoredSecret {
-                current: secret.to_owned(),
-                previous,
-                rotated_at,
-            },
-        );
-        Ok(format!("memory:{id}"))
-    }
-
-    async fn get(
-        &self,
-        id: &WebhookId,
-        now: Timestamp,
-    ) -> Result<Option<SigningSecrets>, StoreError> {
-        Ok(lock(&self.secrets).get(id).map(|stored| {
-            let in_grace = stored
-                .rotated_at
-                .is_some_and(|at| at.plus(ROTATION_GRACE) > now);
-            SigningSecrets {
-                current: stored.current.clone(),
-                previous: stored.previous.clone().filter(|_| in_grace),
-            }
-        }))
+        let next = match secrets.get(id) {
+            Some(stored) => stored.rotated(secret, now),
+            None => StoredSecret::new(secret),
+        };
+        secrets.insert(id.clone(), next);
+        Ok(SecretRef::new(format!("memory:{id}")))
     }
 
     async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
         lock(&self.secrets).remove(id);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl SecretReader for MemorySecretStore {
+    async fn get(
+        &self,
+        id: &WebhookId,
+        now: Timestamp,
+    ) -> Result<Option<SigningSecrets>, StoreError> {
+        Ok(lock(&self.secrets)
+            .get(id)
+            .map(|stored| stored.signing(now)))
     }
 }
 
@@ -206,7 +202,7 @@ impl MemoryLogs {
 }
 
 #[async_trait]
-impl LogStore for MemoryLogs {
+impl LogAppender for MemoryLogs {
     async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError> {
         let mut stored = lock(&self.attempts);
         for attempt in attempts {
@@ -215,7 +211,10 @@ impl LogStore for MemoryLogs {
         }
         Ok(())
     }
+}
 
+#[async_trait]
+impl LogReader for MemoryLogs {
     async fn list(
         &self,
         webhook: &WebhookId,

@@ -4,10 +4,11 @@
 //! is decided here.
 
 use crate::domain::ids::WebhookId;
+use crate::domain::secret::SecretRef;
 use crate::domain::signing::generate_secret;
 use crate::domain::time::{Clock, Timestamp};
 use crate::domain::webhook::{ClientScope, Webhook};
-use crate::ports::{SecretStore, StoreError, WebhookStore};
+use crate::ports::{SecretWriter, StoreError, WebhookRegistry};
 
 /// What to do with a webhook's secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -60,10 +61,18 @@ pub struct Changed {
     pub generated_secret: Option<String>,
 }
 
+/// What a secret change left: the reference to store on the webhook, and the secret
+/// itself when the service generated it (shown to the admin once).
+#[derive(Default)]
+struct AppliedSecret {
+    reference: Option<SecretRef>,
+    generated: Option<String>,
+}
+
 /// Admin changes on the webhook and secret stores.
 pub struct WebhookAdmin<'a> {
-    pub webhooks: &'a dyn WebhookStore,
-    pub secrets: &'a dyn SecretStore,
+    pub webhooks: &'a dyn WebhookRegistry,
+    pub secrets: &'a dyn SecretWriter,
     pub clock: &'a dyn Clock,
 }
 
@@ -76,10 +85,11 @@ impl WebhookAdmin<'_> {
         let clients = fields.clients.ok_or(AdminError::MissingField("clients"))?;
         let now = self.clock.now();
         let id = WebhookId::generate();
-        let (secret_ref, generated_secret) = match &fields.secret {
+        let applied = match &fields.secret {
             Some(change) => self.apply_secret(&id, change, now).await?,
-            None => (None, None),
+            None => AppliedSecret::default(),
         };
+        let generated_secret = applied.generated;
         let webhook = Webhook {
             id: id.clone(),
             name,
@@ -87,7 +97,7 @@ impl WebhookAdmin<'_> {
             event,
             clients,
             enabled: fields.enabled.unwrap_or(true),
-            secret_ref,
+            secret_ref: applied.reference,
             disabled_reason: None,
             version: 1,
             created_at: now,
@@ -128,9 +138,9 @@ impl WebhookAdmin<'_> {
         let mut updated = current.clone();
         let mut generated_secret = None;
         if let Some(change) = &fields.secret {
-            let (secret_ref, generated) = self.apply_secret(&current.id, change, now).await?;
-            updated.secret_ref = secret_ref;
-            generated_secret = generated;
+            let applied = self.apply_secret(&current.id, change, now).await?;
+            updated.secret_ref = applied.reference;
+            generated_secret = applied.generated;
         }
         if let Some(name) = fields.name {
             updated.name = name;
@@ -204,17 +214,23 @@ impl WebhookAdmin<'_> {
         id: &WebhookId,
         change: &SecretChange,
         now: Timestamp,
-    ) -> Result<(Option<String>, Option<String>), StoreError> {
+    ) -> Result<AppliedSecret, StoreError> {
         match change {
-            SecretChange::Set(secret) => Ok((Some(self.secrets.put(id, secret, now).await?), None)),
+            SecretChange::Set(secret) => Ok(AppliedSecret {
+                reference: Some(self.secrets.put(id, secret, now).await?),
+                generated: None,
+            }),
             SecretChange::Generate => {
                 let secret = generate_secret();
                 let reference = self.secrets.put(id, &secret, now).await?;
-                Ok((Some(reference), Some(secret)))
+                Ok(AppliedSecret {
+                    reference: Some(reference),
+                    generated: Some(secret),
+                })
             }
             SecretChange::Remove => {
                 self.secrets.remove(id).await?;
-                Ok((None, None))
+                Ok(AppliedSecret::default())
             }
         }
     }

@@ -39,8 +39,8 @@ pub struct Db {
     pub(crate) secrets: Arc<Cache<String, Option<SecretRow>>>,
 }
 
-/// A `secrets` row: current, previous, rotated-at (Unix ms).
-pub(crate) type SecretRow = (String, Option<String>, Option<i64>);
+/// A `secrets` row, as core's value type.
+pub(crate) type SecretRow = webhooks_core::domain::secret::StoredSecret;
 
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

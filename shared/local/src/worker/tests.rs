@@ -17,7 +17,10 @@ use webhooks_core::domain::webhook::Webhook;
 use webhooks_core::outbound::{
     GuardedSender, HttpSender, OutboundPolicy, OutboundRequest, OutboundResponse, SendError,
 };
-use webhooks_core::ports::{EventSink, LogStore, Page, StoreError, WebhookFilter, WebhookStore};
+use webhooks_core::ports::{
+    EventSink, LogAppender, LogReader, Page, StoreError, SubscriberView, WebhookFilter,
+    WebhookReader, WebhookRegistry, WebhookWriter,
+};
 use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
 
 use super::{backoff, Worker, WorkerSettings};
@@ -207,35 +210,50 @@ fn down<T>() -> Result<T, StoreError> {
 }
 
 #[async_trait]
-impl WebhookStore for BrokenWebhooks {
-    async fn insert(&self, _: &Webhook) -> Result<(), StoreError> {
-        down()
-    }
+impl WebhookReader for BrokenWebhooks {
     async fn get(&self, _: &WebhookId) -> Result<Option<Webhook>, StoreError> {
         down()
     }
+}
+
+#[async_trait]
+impl WebhookWriter for BrokenWebhooks {
     async fn replace(&self, _: &Webhook, _: u64) -> Result<(), StoreError> {
         down()
     }
+}
+
+#[async_trait]
+impl SubscriberView for BrokenWebhooks {
+    async fn subscribers(&self, _: &str) -> Result<Vec<Webhook>, StoreError> {
+        down()
+    }
+
+    async fn set_failing_since(
+        &self,
+        _: &WebhookId,
+        _: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        down()
+    }
+}
+
+#[async_trait]
+impl WebhookRegistry for BrokenWebhooks {
+    async fn insert(&self, _: &Webhook) -> Result<(), StoreError> {
+        down()
+    }
+
     async fn delete(&self, _: &WebhookId) -> Result<Option<Webhook>, StoreError> {
         down()
     }
+
     async fn list(
         &self,
         _: &WebhookFilter,
         _: usize,
         _: Option<&str>,
     ) -> Result<Page<Webhook>, StoreError> {
-        down()
-    }
-    async fn subscribers(&self, _: &str) -> Result<Vec<Webhook>, StoreError> {
-        down()
-    }
-    async fn set_failing_since(
-        &self,
-        _: &WebhookId,
-        _: Option<Timestamp>,
-    ) -> Result<(), StoreError> {
         down()
     }
 }

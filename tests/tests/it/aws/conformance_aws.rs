@@ -15,7 +15,10 @@ use webhooks_aws::{
 };
 use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
 use webhooks_core::domain::time::SystemClock;
-use webhooks_core::ports::{LogStore, SecretStore, StoreError, TaskQueue, WebhookStore};
+use webhooks_core::ports::{
+    LogAppender, LogReader, LogStore, SecretReader, SecretStore, SecretWriter, StoreError,
+    TaskQueue, WebhookRegistry, WebhookStore,
+};
 use webhooks_tests::conformance::task_queue::QueueProbe;
 use webhooks_tests::moto::Moto;
 
@@ -439,7 +442,9 @@ mod adapters {
         let table = moto.create_webhooks_table().await;
         let store = DynamoWebhookStore::new(moto.clients.dynamodb.clone(), &table);
         let mut hook = webhook("report.publish_status", ClientScope::all(), true);
-        hook.secret_ref = Some("arn:aws:secretsmanager:us-east-1:1:secret:webhooks/x".into());
+        hook.secret_ref = Some(webhooks_core::domain::secret::SecretRef::new(
+            "arn:aws:secretsmanager:us-east-1:1:secret:webhooks/x",
+        ));
         store.insert(&hook).await.expect("insert");
         // WHEN its item is read as ops would
         let item: HashMap<String, AttributeValue> = moto
@@ -460,7 +465,7 @@ mod adapters {
         assert_eq!(item["version"], AttributeValue::N("1".into()));
         assert_eq!(
             item["secret_arn"],
-            AttributeValue::S(hook.secret_ref.clone().expect("a reference"))
+            AttributeValue::S(hook.secret_ref.clone().expect("a reference").to_string())
         );
         assert!(!item.contains_key("secret_ref"));
         assert!(!item.contains_key("secret"));
@@ -484,7 +489,7 @@ mod adapters {
         let name = format!("{prefix}{id}");
         assert_eq!(store.secret_name(&id), name);
         assert!(
-            reference.starts_with("arn:aws:secretsmanager:"),
+            reference.as_str().starts_with("arn:aws:secretsmanager:"),
             "{reference}"
         );
         // WHEN its value is read as ops would

@@ -10,7 +10,7 @@ use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::signing::{verify_hmac_hex, verify_standard};
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::domain::webhook::{ClientScope, Webhook};
-use webhooks_core::ports::{SecretStore, WebhookStore};
+use webhooks_core::ports::{SecretWriter, WebhookRegistry};
 use webhooks_tests::functions::{fixture, http_answer, run_to_exit, Function};
 use webhooks_tests::moto::Moto;
 use webhooks_tests::receiver::Receiver;

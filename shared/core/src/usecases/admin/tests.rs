@@ -1,6 +1,7 @@
 //! The admin use case on the in-memory stores.
 
 use super::*;
+use crate::ports::{SecretReader, WebhookRegistry};
 use crate::testing::fakes::ManualClock;
 use crate::testing::fixtures::{base_time, webhook};
 use crate::testing::memory::{MemorySecretStore, MemoryWebhookStore};

@@ -28,7 +28,7 @@ use crate::domain::time::{Clock, Timestamp};
 use crate::domain::webhook::Webhook;
 use crate::metrics::DeliveryObserver;
 use crate::outbound::{HttpSender, OutboundResponse, SendError};
-use crate::ports::{LogSink, SecretStore, StoreError, TaskQueue, WebhookStore};
+use crate::ports::{LogSink, SecretReader, StoreError, SubscriberView, TaskQueue};
 
 /// After this long with only failed deliveries a webhook is disabled.
 pub const DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);
@@ -36,8 +36,8 @@ pub const DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);
 /// The ports delivery needs.
 #[derive(Clone)]
 pub struct DeliveryPorts {
-    pub webhooks: Arc<dyn WebhookStore>,
-    pub secrets: Arc<dyn SecretStore>,
+    pub webhooks: Arc<dyn SubscriberView>,
+    pub secrets: Arc<dyn SecretReader>,
     pub queue: Arc<dyn TaskQueue>,
     pub logs: Arc<dyn LogSink>,
     pub sender: Arc<dyn HttpSender>,

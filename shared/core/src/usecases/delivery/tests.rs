@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::outbound::OutboundResponse;
+use crate::ports::WebhookRegistry;
 use crate::testing::fakes::{answer, ManualClock, ScriptedSender};
 use crate::testing::fixtures::{base_time, event, webhook};
 use crate::testing::memory::{MemoryLogs, MemorySecretStore, MemoryTaskQueue, MemoryWebhookStore};
