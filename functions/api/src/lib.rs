@@ -2,12 +2,11 @@
 //! SQS (redeliveries) and Secrets Manager.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 
 use webhooks_aws::{
-    config, AwsClients, DynamoLogStore, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
+    config, AwsClients, DynamoLogReader, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
 };
 use webhooks_core::config::{outbound_policy, ConfigError, Env};
 use webhooks_core::domain::time::Clock;
@@ -38,10 +37,6 @@ impl Config {
     }
 }
 
-/// The log store is only read here; its retention (the TTL of new records) is the
-/// log-writer's business.
-const UNUSED_RETENTION: Duration = Duration::from_secs(30 * 24 * 3600);
-
 /// The router the function serves.
 pub fn app(clients: &AwsClients, config: &Config, clock: Arc<dyn Clock>) -> Router {
     api::router(ApiState::new(ApiContext {
@@ -53,10 +48,9 @@ pub fn app(clients: &AwsClients, config: &Config, clock: Arc<dyn Clock>) -> Rout
             clients.secrets.clone(),
             &config.secret_prefix,
         )),
-        logs: Arc::new(DynamoLogStore::new(
+        logs: Arc::new(DynamoLogReader::new(
             clients.dynamodb.clone(),
             &config.delivery_logs_table,
-            UNUSED_RETENTION,
         )),
         queue: Arc::new(SqsTaskQueue::new(
             clients.sqs.clone(),

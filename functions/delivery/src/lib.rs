@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use webhooks_aws::limits::MAX_BATCH_ENTRIES;
 use webhooks_aws::{
     config, AwsClients, CachedSecrets, DynamoWebhookStore, SecretsManagerStore, SqsDeadLetters,
     SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
@@ -21,8 +22,6 @@ use webhooks_core::usecases::delivery::{
 /// The CloudWatch namespace of the delivery metrics.
 pub const METRICS_NAMESPACE: &str = "Webhooks";
 
-/// Log records per `SendMessageBatch` (the SQS maximum).
-const LOG_GROUP_SIZE: usize = 10;
 /// How long a log record waits for others to share its call.
 const LOG_GROUP_LINGER: Duration = Duration::from_millis(5);
 
@@ -84,7 +83,7 @@ impl Delivery {
             // The attempts of a fan-out leave in SendMessageBatch calls of up to 10.
             logs: Arc::new(GroupedLogSink::new(
                 Arc::new(SqsLogSink::new(clients.sqs.clone(), &config.logs_queue_url)),
-                LOG_GROUP_SIZE,
+                MAX_BATCH_ENTRIES,
                 LOG_GROUP_LINGER,
             )),
             sender: Arc::new(GuardedSender::new(config.outbound.policy.clone())?),

@@ -30,7 +30,7 @@ pub use dead_letters::{SqsDeadLetters, REASON_ATTRIBUTE};
 pub use error::AwsError;
 pub use events_queue::SqsEventSink;
 pub use log_sink::{BatchFailure, SqsLogSink};
-pub use logs::DynamoLogStore;
+pub use logs::{DynamoLogReader, DynamoLogStore};
 pub use sdk::AwsClients;
 pub use secret_cache::{CachedSecrets, SecretLoader, DEFAULT_CACHE_TTL};
 pub use secrets::{SecretsManagerStore, RECOVERY_WINDOW_DAYS};

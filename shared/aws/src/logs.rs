@@ -44,11 +44,19 @@ struct LogItem {
     sk: String,
 }
 
-/// [`LogStore`] on the delivery-logs table.
+/// [`LogReader`] on the delivery-logs table: what the API holds (it reads the log,
+/// and a retention is no business of it).
 #[derive(Clone, Debug)]
-pub struct DynamoLogStore {
+pub struct DynamoLogReader {
     client: Client,
     table: String,
+}
+
+/// The whole [`LogStore`] on the delivery-logs table: the reader, plus appending
+/// items that expire after the retention (the log writer).
+#[derive(Clone, Debug)]
+pub struct DynamoLogStore {
+    reader: DynamoLogReader,
     retention: Duration,
 }
 
@@ -56,14 +64,13 @@ impl DynamoLogStore {
     /// `retention` sets each item's `expires_at` (`LOG_RETENTION_DAYS`).
     pub fn new(client: Client, table: impl Into<String>, retention: Duration) -> Self {
         Self {
-            client,
-            table: table.into(),
+            reader: DynamoLogReader::new(client, table),
             retention,
         }
     }
 
     pub fn table(&self) -> &str {
-        &self.table
+        &self.reader.table
     }
 
     fn to_item(&self, attempt: &LoggedAttempt) -> Result<Item, StoreError> {
@@ -92,15 +99,16 @@ impl DynamoLogStore {
         let mut backoff = FIRST_BACKOFF;
         for try_number in 1..=BATCH_WRITE_TRIES {
             let output = self
+                .reader
                 .client
                 .batch_write_item()
-                .request_items(&self.table, pending)
+                .request_items(&self.reader.table, pending)
                 .send()
                 .await
                 .map_err(sdk_error("BatchWriteItem"))?;
             pending = output
                 .unprocessed_items
-                .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                .and_then(|mut unprocessed| unprocessed.remove(&self.reader.table))
                 .unwrap_or_default();
             if pending.is_empty() {
                 return Ok(());
@@ -122,6 +130,15 @@ impl DynamoLogStore {
             ),
         )
         .into())
+    }
+}
+
+impl DynamoLogReader {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     /// Every page of a query of one webhook's partition, newest first, until
@@ -234,6 +251,27 @@ impl LogAppender for DynamoLogStore {
 
 #[async_trait]
 impl LogReader for DynamoLogStore {
+    async fn list(
+        &self,
+        webhook: &WebhookId,
+        outcome: Option<Outcome>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<LoggedAttempt>, StoreError> {
+        self.reader.list(webhook, outcome, limit, cursor).await
+    }
+
+    async fn attempts(
+        &self,
+        webhook: &WebhookId,
+        delivery: &DeliveryId,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        self.reader.attempts(webhook, delivery).await
+    }
+}
+
+#[async_trait]
+impl LogReader for DynamoLogReader {
     /// Queries newest first until the page is full (the outcome filter applies after
     /// DynamoDB reads, so a filtered page may take several calls); the cursor is the
     /// sort key of the page's last attempt.

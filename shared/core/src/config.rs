@@ -47,6 +47,15 @@ impl<F: Fn(&str) -> Option<String>> Env for F {
     }
 }
 
+/// How long a receiver has to answer one delivery (or the connection test) unless
+/// `DELIVERY_TIMEOUT_MS` says otherwise.
+pub const DEFAULT_DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long delivery-log records are kept unless `LOG_RETENTION_DAYS` says otherwise.
+pub const DEFAULT_LOG_RETENTION_DAYS: u64 = 30;
+/// [`DEFAULT_LOG_RETENTION_DAYS`] as a duration.
+pub const DEFAULT_LOG_RETENTION: Duration =
+    Duration::from_secs(DEFAULT_LOG_RETENTION_DAYS * 24 * 3600);
+
 /// The settings every delivering process shares (the delivery and test-connection
 /// functions, `webhooks serve`).
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +70,8 @@ impl OutboundConfig {
     /// `default_allow_nets` applies when `WEBHOOKS_ALLOW_NETS` is unset: loopback for
     /// `webhooks serve`, nothing for the Lambda functions.
     pub fn from_env(env: &dyn Env, default_allow_nets: &str) -> Result<Self, ConfigError> {
-        let timeout_ms = number(env, "DELIVERY_TIMEOUT_MS", 5000, 1000..=30_000)?;
+        let default_ms = DEFAULT_DELIVERY_TIMEOUT.as_millis() as u64;
+        let timeout_ms = number(env, "DELIVERY_TIMEOUT_MS", default_ms, 1000..=30_000)?;
         Ok(Self {
             timeout: Duration::from_millis(timeout_ms),
             policy: outbound_policy(env, default_allow_nets)?,
@@ -89,7 +99,12 @@ pub fn outbound_policy(
 
 /// `LOG_RETENTION_DAYS`: 1–3650, default 30.
 pub fn log_retention(env: &dyn Env) -> Result<Duration, ConfigError> {
-    let days = number(env, "LOG_RETENTION_DAYS", 30, 1..=3650)?;
+    let days = number(
+        env,
+        "LOG_RETENTION_DAYS",
+        DEFAULT_LOG_RETENTION_DAYS,
+        1..=3650,
+    )?;
     Ok(Duration::from_secs(days * 24 * 3600))
 }
 

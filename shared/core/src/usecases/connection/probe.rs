@@ -7,6 +7,7 @@ use serde_json::json;
 use url::{Host, Url};
 
 use super::report::{CheckName, ConnectionReport, ReportBuilder};
+use crate::config::DEFAULT_DELIVERY_TIMEOUT;
 use crate::domain::catalogue::{self, TEST_EVENT_TYPE};
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, EventId, WebhookId};
@@ -30,7 +31,7 @@ impl Default for ProbeSettings {
     fn default() -> Self {
         Self {
             warn_after: Duration::from_secs(1),
-            limit: Duration::from_secs(5),
+            limit: DEFAULT_DELIVERY_TIMEOUT,
         }
     }
 }

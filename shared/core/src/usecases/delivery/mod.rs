@@ -20,6 +20,7 @@ pub use grouped_log::GroupedLogSink;
 pub use outcome::{verdict, Verdict};
 pub use request::delivery_request;
 
+use crate::config::DEFAULT_DELIVERY_TIMEOUT;
 use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
 use crate::domain::event::Event;
 use crate::domain::retry::RetrySchedule;
@@ -57,7 +58,7 @@ pub struct DeliverySettings {
 impl Default for DeliverySettings {
     fn default() -> Self {
         Self {
-            timeout: Duration::from_secs(5),
+            timeout: DEFAULT_DELIVERY_TIMEOUT,
             schedule: RetrySchedule::default(),
             concurrency: 32,
             disable_after: DISABLE_AFTER,
