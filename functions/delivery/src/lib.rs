@@ -14,6 +14,7 @@ use webhooks_core::config::{ConfigError, Env, OutboundConfig};
 use webhooks_core::domain::time::Clock;
 use webhooks_core::metrics::EmfMetrics;
 use webhooks_core::outbound::{GuardedSender, SendError};
+use webhooks_core::ports::DeadLetters;
 use webhooks_core::usecases::delivery::batch::process_batch;
 use webhooks_core::usecases::delivery::{
     DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink,
@@ -54,18 +55,34 @@ impl Config {
 /// Everything an invocation needs, built once per process.
 pub struct Delivery {
     dispatcher: Dispatcher,
-    dead_letters: SqsDeadLetters,
+    dead_letters: Arc<dyn DeadLetters>,
     metrics: Arc<EmfMetrics>,
     clock: Arc<dyn Clock>,
 }
 
 impl Delivery {
+    /// The function on any adapters of its ports (the unit tests use in-memory ones).
+    pub fn with_ports(
+        ports: DeliveryPorts,
+        settings: DeliverySettings,
+        dead_letters: Arc<dyn DeadLetters>,
+    ) -> Self {
+        let metrics = Arc::new(EmfMetrics::new(METRICS_NAMESPACE));
+        let clock = ports.clock.clone();
+        Self {
+            dispatcher: Dispatcher::new(ports, settings).with_observer(metrics.clone()),
+            dead_letters,
+            metrics,
+            clock,
+        }
+    }
+
+    /// The function on AWS: DynamoDB, Secrets Manager (cached), SQS.
     pub fn new(
         clients: &AwsClients,
         config: &Config,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SendError> {
-        let metrics = Arc::new(EmfMetrics::new(METRICS_NAMESPACE));
         let ports = DeliveryPorts {
             webhooks: Arc::new(DynamoWebhookStore::new(
                 clients.dynamodb.clone(),
@@ -93,12 +110,8 @@ impl Delivery {
             timeout: config.outbound.timeout,
             ..DeliverySettings::default()
         };
-        Ok(Self {
-            dispatcher: Dispatcher::new(ports, settings).with_observer(metrics.clone()),
-            dead_letters: SqsDeadLetters::new(clients.sqs.clone(), &config.events_dlq_url),
-            metrics,
-            clock,
-        })
+        let dead_letters = SqsDeadLetters::new(clients.sqs.clone(), &config.events_dlq_url);
+        Ok(Self::with_ports(ports, settings, Arc::new(dead_letters)))
     }
 
     /// Processes one batch; deliveries that cannot start before `deadline` (less one
@@ -107,7 +120,7 @@ impl Delivery {
         let records = webhooks_lambda::queue_records(event, self.clock.now());
         let failed = process_batch(
             &self.dispatcher,
-            &self.dead_letters,
+            self.dead_letters.as_ref(),
             records,
             Some(deadline),
         )
@@ -120,3 +133,6 @@ impl Delivery {
         self.metrics.flush(self.clock.now())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,13 @@
 //! The log-writer function: delivery-log records from the logs queue into the
 //! delivery-logs table, answered with the records SQS should retry.
 
+use std::sync::Arc;
+
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use webhooks_aws::{config, AwsClients, DynamoLogStore};
 use webhooks_core::config::{log_retention, ConfigError, Env};
 use webhooks_core::domain::time::Timestamp;
+use webhooks_core::ports::LogAppender;
 use webhooks_core::usecases::log_writer::write_batch;
 
 /// What the log-writer function reads from its environment.
@@ -25,22 +28,29 @@ impl Config {
 }
 
 pub struct LogWriter {
-    store: DynamoLogStore,
+    store: Arc<dyn LogAppender>,
 }
 
 impl LogWriter {
+    /// The function on any log appender (the unit tests use an in-memory one).
+    pub fn with_store(store: Arc<dyn LogAppender>) -> Self {
+        Self { store }
+    }
+
+    /// The function on the delivery-logs table.
     pub fn new(clients: &AwsClients, config: &Config) -> Self {
-        Self {
-            store: DynamoLogStore::new(
-                clients.dynamodb.clone(),
-                &config.delivery_logs_table,
-                config.retention,
-            ),
-        }
+        Self::with_store(Arc::new(DynamoLogStore::new(
+            clients.dynamodb.clone(),
+            &config.delivery_logs_table,
+            config.retention,
+        )))
     }
 
     pub async fn handle(&self, event: SqsEvent, now: Timestamp) -> SqsBatchResponse {
         let records = webhooks_lambda::queue_records(event, now);
-        webhooks_lambda::batch_response(write_batch(&self.store, records).await)
+        webhooks_lambda::batch_response(write_batch(self.store.as_ref(), records).await)
     }
 }
+
+#[cfg(test)]
+mod tests;

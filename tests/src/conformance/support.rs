@@ -3,19 +3,14 @@
 use std::future::Future;
 use std::time::Duration;
 
-use webhooks_core::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
-use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
+use webhooks_core::domain::ids::{EventId, WebhookId};
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::{Page, StoreError};
+pub use webhooks_core::testing::fixtures::{attempt, base_time};
 
 /// A listing that needs more pages than this is broken (a cursor that loops).
 const MAX_PAGES: usize = 200;
-
-/// A fixed instant the suites count from.
-pub fn base_time() -> Timestamp {
-    Timestamp::parse("2026-11-28T12:00:00Z").expect("a valid timestamp")
-}
 
 pub fn at(seconds_after_base: u64) -> Timestamp {
     base_time().plus(Duration::from_secs(seconds_after_base))
@@ -50,38 +45,6 @@ pub fn webhook(event: &str, clients: ClientScope, enabled: bool) -> Webhook {
 
 pub fn only(clients: &[&str]) -> ClientScope {
     ClientScope::Only(clients.iter().map(|c| (*c).to_owned()).collect())
-}
-
-/// One logged attempt of `delivery` to `webhook`, with every optional field set
-/// except where the outcome says otherwise.
-pub fn attempt(
-    webhook: &WebhookId,
-    delivery: &DeliveryId,
-    number: u32,
-    outcome: Outcome,
-    at: Timestamp,
-) -> LoggedAttempt {
-    let failed = outcome != Outcome::Succeeded;
-    LoggedAttempt {
-        record: DeliveryLogRecord {
-            delivery_id: delivery.clone(),
-            webhook_id: webhook.clone(),
-            event_id: EventId::from_trusted("evt_conformance"),
-            event: "report.publish_status".into(),
-            client_id: "acme".into(),
-            attempt: number,
-            outcome,
-            status_code: Some(if failed { 503 } else { 200 }),
-            elapsed_ms: Some(42),
-            error: failed.then(|| "receiver answered HTTP 503".to_owned()),
-            response_excerpt: Some("ok, \"quoted\" and ünïcödé".into()),
-            at,
-            next_attempt_at: (outcome == Outcome::Retrying)
-                .then(|| at.plus(Duration::from_secs(5))),
-        },
-        occurred_at: base_time(),
-        data: serde_json::json!({"report_id": "r-42", "nested": {"list": [1, 2, 3]}}),
-    }
 }
 
 /// Follows `next_cursor` from the first page to the last and returns the pages,

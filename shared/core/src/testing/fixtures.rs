@@ -1,10 +1,13 @@
-//! Ready-made domain values for tests: a webhook and an event that every check can
-//! start from and change one field of.
+//! Ready-made domain values for tests: a webhook, an event and a logged attempt that
+//! every check can start from and change one field of.
+
+use std::time::Duration;
 
 use serde_json::json;
 
+use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
 use crate::domain::event::Event;
-use crate::domain::ids::{EventId, WebhookId};
+use crate::domain::ids::{DeliveryId, EventId, WebhookId};
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::{ClientScope, Webhook};
 
@@ -39,5 +42,37 @@ pub fn event(event_type: &str, client_id: &str) -> Event {
         client_id: client_id.to_owned(),
         occurred_at: base_time(),
         data: json!({"report_id": "r-42", "status": "published"}),
+    }
+}
+
+/// One logged attempt of `delivery` to `webhook`, with every optional field set
+/// except where the outcome says otherwise.
+pub fn attempt(
+    webhook: &WebhookId,
+    delivery: &DeliveryId,
+    number: u32,
+    outcome: Outcome,
+    at: Timestamp,
+) -> LoggedAttempt {
+    let failed = outcome != Outcome::Succeeded;
+    LoggedAttempt {
+        record: DeliveryLogRecord {
+            delivery_id: delivery.clone(),
+            webhook_id: webhook.clone(),
+            event_id: EventId::from_trusted("evt_fixture"),
+            event: "report.publish_status".into(),
+            client_id: "acme".into(),
+            attempt: number,
+            outcome,
+            status_code: Some(if failed { 503 } else { 200 }),
+            elapsed_ms: Some(42),
+            error: failed.then(|| "receiver answered HTTP 503".to_owned()),
+            response_excerpt: Some("ok, \"quoted\" and ünïcödé".into()),
+            at,
+            next_attempt_at: (outcome == Outcome::Retrying)
+                .then(|| at.plus(Duration::from_secs(5))),
+        },
+        occurred_at: base_time(),
+        data: serde_json::json!({"report_id": "r-42", "nested": {"list": [1, 2, 3]}}),
     }
 }
