@@ -10,10 +10,7 @@ use serde_json::{json, Value};
 use crate::domain::delivery_log::{DeliveryLogRecord, Outcome};
 use crate::domain::time::Timestamp;
 
-/// Told about every attempt the dispatcher makes.
-pub trait DeliveryObserver: Send + Sync {
-    fn attempted(&self, record: &DeliveryLogRecord);
-}
+pub use crate::ports::DeliveryObserver;
 
 /// EMF allows at most 100 values per metric in one line.
 const MAX_VALUES: usize = 100;

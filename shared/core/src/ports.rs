@@ -1,11 +1,14 @@
-//! The ports: small traits the use cases are written against. Adapters live in
-//! `shared/local` (SQLite) and `shared/aws` (DynamoDB, SQS, Secrets Manager).
+//! The ports: every trait the use cases are written against. Adapters live in
+//! `shared/local` (SQLite), `shared/aws` (DynamoDB, SQS, Secrets Manager) and
+//! `testing::memory`; the production `HttpSender` is `outbound::GuardedSender`, the
+//! production `Clock` is `domain::time::SystemClock`. (Configuration's source, `Env`,
+//! lives with the parsing in `config.rs`.)
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::domain::delivery_log::{LoggedAttempt, Outcome};
+use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::secret::SecretRef;
@@ -14,6 +17,7 @@ use crate::domain::signing::SigningSecrets;
 use crate::domain::task::DeliveryTask;
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::Webhook;
+use crate::outbound::{OutboundRequest, OutboundResponse, SendError};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -232,4 +236,20 @@ pub struct QueueRecord {
     pub body: String,
     /// When the queue first received it (stands in for a missing `occurred_at`).
     pub received_at: Timestamp,
+}
+
+/// The only source of "now" in the domain, so tests can pin time.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The outbound HTTP port: one POST to a receiver.
+#[async_trait]
+pub trait HttpSender: Send + Sync {
+    async fn post(&self, request: OutboundRequest) -> Result<OutboundResponse, SendError>;
+}
+
+/// Told about every attempt the dispatcher makes (the delivery metrics).
+pub trait DeliveryObserver: Send + Sync {
+    fn attempted(&self, record: &DeliveryLogRecord);
 }

@@ -90,10 +90,7 @@ impl utoipa::PartialSchema for Timestamp {
 
 impl utoipa::ToSchema for Timestamp {}
 
-/// The clock port: the only source of "now" in the domain, so tests can pin time.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> Timestamp;
-}
+pub use crate::ports::Clock;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;

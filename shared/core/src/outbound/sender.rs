@@ -70,11 +70,7 @@ pub fn describe_duration(duration: Duration) -> String {
     }
 }
 
-/// The outbound HTTP port.
-#[async_trait]
-pub trait HttpSender: Send + Sync {
-    async fn post(&self, request: OutboundRequest) -> Result<OutboundResponse, SendError>;
-}
+pub use crate::ports::HttpSender;
 
 /// The production sender, guarded by an [`OutboundPolicy`].
 #[derive(Clone)]
