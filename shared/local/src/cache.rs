@@ -1,6 +1,7 @@
 //! Read-through caches of what delivery reads on every event or attempt (an event
-//! type's subscribers, a webhook's secret row), kept per [`Db`](crate::Db) so that
-//! every store on the same database shares them. One process owns a database file,
+//! type's subscribers, a webhook's secret row), owned by the store that reads them
+//! (`SqliteWebhookStore`, `SqliteSecretStore`; one of each per database, built by
+//! `Stores::open`, their clones sharing the cache). One process owns a database file,
 //! and every write of those tables goes through the stores, which invalidate on the
 //! database thread right after the write (`Db::call_invalidating`), even when the
 //! caller no longer waits for it.
@@ -15,6 +16,12 @@ use std::sync::{Mutex, PoisonError};
 
 pub(crate) struct Cache<K, V> {
     inner: Mutex<Inner<K, V>>,
+}
+
+impl<K, V> std::fmt::Debug for Cache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cache")
+    }
 }
 
 struct Inner<K, V> {

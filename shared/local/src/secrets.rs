@@ -2,6 +2,8 @@
 //! rotation, the previous one and when it was rotated out. The database file is
 //! private to its owner (see [`crate::db`]).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use webhooks_core::domain::ids::WebhookId;
@@ -10,16 +12,23 @@ use webhooks_core::domain::signing::SigningSecrets;
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{SecretReader, SecretWriter, StoreError};
 
-use crate::db::{millis, Db, OrBackend, SecretRow};
+use crate::cache::Cache;
+use crate::db::{millis, Db, OrBackend};
 
 #[derive(Clone, Debug)]
 pub struct SqliteSecretStore {
     db: Db,
+    /// Each webhook's stored secrets; every write through this store forgets them.
+    /// Clones share it: build one store per database (as `Stores::open` does).
+    cache: Arc<Cache<String, Option<StoredSecret>>>,
 }
 
 impl SqliteSecretStore {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            cache: Arc::new(Cache::new()),
+        }
     }
 
     /// The reference stored on the webhook (`secret_ref`): never the secret.
@@ -39,7 +48,7 @@ impl SecretWriter for SqliteSecretStore {
         let key = id.as_str().to_owned();
         let secret = secret.to_owned();
         let now = millis(now);
-        let committed = self.db.call_invalidating(&self.db.secrets, move |conn| {
+        let committed = self.db.call_invalidating(&self.cache, move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .or_backend()?;
@@ -66,7 +75,7 @@ impl SecretWriter for SqliteSecretStore {
     async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
         let key = id.as_str().to_owned();
         self.db
-            .call_invalidating(&self.db.secrets, move |conn| {
+            .call_invalidating(&self.cache, move |conn| {
                 conn.execute("DELETE FROM secrets WHERE webhook_id = ?1", [&key])
                     .or_backend()
                     .map(drop)
@@ -82,12 +91,11 @@ impl SecretReader for SqliteSecretStore {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError> {
-        let stored = match self.db.secrets.get(id.as_str()) {
+        let stored = match self.cache.get(id.as_str()) {
             Ok(stored) => stored,
             Err(ticket) => {
                 let stored = self.read(id).await?;
-                self.db
-                    .secrets
+                self.cache
                     .fill(ticket, id.as_str().to_owned(), stored.clone());
                 stored
             }
@@ -98,7 +106,7 @@ impl SecretReader for SqliteSecretStore {
 
 impl SqliteSecretStore {
     /// The stored row, from the database.
-    async fn read(&self, id: &WebhookId) -> Result<Option<SecretRow>, StoreError> {
+    async fn read(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError> {
         let key = id.as_str().to_owned();
         self.db
             .call(move |conn| {

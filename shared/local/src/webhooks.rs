@@ -12,16 +12,23 @@ use webhooks_core::ports::{
     Page, StoreError, SubscriberView, WebhookFilter, WebhookReader, WebhookRegistry, WebhookWriter,
 };
 
+use crate::cache::Cache;
 use crate::db::{Db, OrBackend};
 
 #[derive(Clone, Debug)]
 pub struct SqliteWebhookStore {
     db: Db,
+    /// Each event type's subscribers; every write through this store forgets them.
+    /// Clones share it: build one store per database (as `Stores::open` does).
+    subscribers: Arc<Cache<String, Arc<[Webhook]>>>,
 }
 
 impl SqliteWebhookStore {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            subscribers: Arc::new(Cache::new()),
+        }
     }
 }
 
@@ -82,7 +89,7 @@ impl WebhookWriter for SqliteWebhookStore {
         let row = Row::of(webhook)?;
         let expected = version_column(expected_version)?;
         self.db
-            .call_invalidating(&self.db.subscribers, move |conn| {
+            .call_invalidating(&self.subscribers, move |conn| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .or_backend()?;
@@ -125,13 +132,12 @@ impl WebhookWriter for SqliteWebhookStore {
 #[async_trait]
 impl SubscriberView for SqliteWebhookStore {
     async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
-        let ticket = match self.db.subscribers.get(event_type) {
+        let ticket = match self.subscribers.get(event_type) {
             Ok(cached) => return Ok(cached.to_vec()),
             Err(ticket) => ticket,
         };
         let found = self.read_subscribers(event_type).await?;
-        self.db
-            .subscribers
+        self.subscribers
             .fill(ticket, event_type.to_owned(), Arc::from(found.as_slice()));
         Ok(found)
     }
@@ -143,7 +149,7 @@ impl SubscriberView for SqliteWebhookStore {
     ) -> Result<(), StoreError> {
         let id = id.as_str().to_owned();
         self.db
-            .call_invalidating(&self.db.subscribers, move |conn| {
+            .call_invalidating(&self.subscribers, move |conn| {
                 let tx = conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .or_backend()?;
@@ -166,7 +172,7 @@ impl WebhookRegistry for SqliteWebhookStore {
     async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
         let row = Row::of(webhook)?;
         self.db
-            .call_invalidating(&self.db.subscribers, move |conn| {
+            .call_invalidating(&self.subscribers, move |conn| {
                 match conn.execute(
                     "INSERT INTO webhooks (id, event, enabled, version, body)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -183,7 +189,7 @@ impl WebhookRegistry for SqliteWebhookStore {
     async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
         let id = id.as_str().to_owned();
         self.db
-            .call_invalidating(&self.db.subscribers, move |conn| {
+            .call_invalidating(&self.subscribers, move |conn| {
                 let body: Option<String> = conn
                     .query_row(
                         "DELETE FROM webhooks WHERE id = ?1 RETURNING body",

@@ -10,13 +10,12 @@ mod thread;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 use webhooks_core::domain::time::Timestamp;
-use webhooks_core::domain::webhook::Webhook;
 use webhooks_core::ports::{BoxError, StoreError};
 
 use crate::cache::Cache;
@@ -28,19 +27,9 @@ use thread::{serve, Request, Write};
 /// thread, which ends when the last clone is dropped.
 #[derive(Clone)]
 pub struct Db {
-    /// The database thread's connection; this module's tests inspect it directly.
-    #[cfg_attr(not(test), allow(dead_code))]
-    conn: Arc<Mutex<Connection>>,
     path: Arc<PathBuf>,
     requests: mpsc::Sender<Request>,
-    /// Each event type's subscribers (`SqliteWebhookStore::subscribers`).
-    pub(crate) subscribers: Arc<Cache<String, Arc<[Webhook]>>>,
-    /// Each webhook's stored secret row (`SqliteSecretStore::get`).
-    pub(crate) secrets: Arc<Cache<String, Option<SecretRow>>>,
 }
-
-/// A `secrets` row, as core's value type.
-pub(crate) type SecretRow = webhooks_core::domain::secret::StoredSecret;
 
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -62,19 +51,14 @@ impl Db {
         let mut conn = Connection::open_with_flags(path, flags).or_backend()?;
         configure(&conn)?;
         migrate(&mut conn)?;
-        let conn = Arc::new(Mutex::new(conn));
         let (requests, inbox) = mpsc::channel();
-        let served = Arc::clone(&conn);
         std::thread::Builder::new()
             .name("webhooks-sqlite".to_owned())
-            .spawn(move || serve(&served, &inbox))
+            .spawn(move || serve(conn, &inbox))
             .map_err(|e| StoreError::backend(format!("cannot start the database thread: {e}")))?;
         Ok(Db {
-            conn,
             path: Arc::new(path.to_owned()),
             requests,
-            subscribers: Arc::new(Cache::new()),
-            secrets: Arc::new(Cache::new()),
         })
     }
 

@@ -11,6 +11,18 @@ use webhooks_core::ports::StoreError;
 use super::{Db, OrBackend};
 use crate::schema::MIGRATIONS;
 
+/// Runs `look` on the database thread's connection and waits for its answer.
+fn on_connection<T: Send + 'static>(
+    db: &Db,
+    look: impl FnOnce(&mut Connection) -> T + Send + 'static,
+) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(db.call(move |conn| Ok(look(conn))))
+        .unwrap()
+}
+
 #[test]
 fn a_new_database_file_is_private_to_its_owner() {
     // GIVEN a directory without a database
@@ -18,14 +30,13 @@ fn a_new_database_file_is_private_to_its_owner() {
     let path = dir.path().join("nested").join("webhooks.db");
     // WHEN the database is opened (and written, so the WAL file exists)
     let db = Db::open(&path).unwrap();
-    {
-        let conn = db.conn.lock().unwrap();
+    on_connection(&db, |conn| {
         conn.execute(
             "INSERT INTO secrets (webhook_id, current) VALUES ('wh_1', 's')",
             [],
         )
         .unwrap();
-    }
+    });
     // THEN the file, its WAL companions and the created directory are owner-only
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
@@ -42,13 +53,14 @@ fn a_new_database_file_is_private_to_its_owner() {
 fn the_database_runs_in_wal_mode_with_normal_sync() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path().join("w.db")).unwrap();
-    let conn = db.conn.lock().unwrap();
-    let mode: String = conn
-        .pragma_query_value(None, "journal_mode", |r| r.get(0))
-        .unwrap();
-    let sync: i64 = conn
-        .pragma_query_value(None, "synchronous", |r| r.get(0))
-        .unwrap();
+    let (mode, sync): (String, i64) = on_connection(&db, |conn| {
+        (
+            conn.pragma_query_value(None, "journal_mode", |r| r.get(0))
+                .unwrap(),
+            conn.pragma_query_value(None, "synchronous", |r| r.get(0))
+                .unwrap(),
+        )
+    });
     assert_eq!(mode, "wal");
     assert_eq!(sync, 1, "NORMAL");
 }
@@ -60,36 +72,43 @@ fn opening_twice_keeps_the_schema_and_the_data() {
     let path = dir.path().join("w.db");
     {
         let db = Db::open(&path).unwrap();
-        let conn = db.conn.lock().unwrap();
-        conn.execute(
-            "INSERT INTO secrets (webhook_id, current) VALUES ('wh_1', 's')",
-            [],
-        )
-        .unwrap();
+        on_connection(&db, |conn| {
+            conn.execute(
+                "INSERT INTO secrets (webhook_id, current) VALUES ('wh_1', 's')",
+                [],
+            )
+            .unwrap();
+        });
     }
     // WHEN it is opened again
     let db = Db::open(&path).unwrap();
     // THEN the migrations are not reapplied and the row is still there
-    let conn = db.conn.lock().unwrap();
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .unwrap();
+    let (version, count): (i64, i64) = on_connection(&db, |conn| {
+        (
+            conn.pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap(),
+            conn.query_row("SELECT COUNT(*) FROM secrets", [], |r| r.get(0))
+                .unwrap(),
+        )
+    });
     assert_eq!(version, i64::try_from(MIGRATIONS.len()).unwrap());
-    let count: i64 = conn
-        .query_row("SELECT COUNT(*) FROM secrets", [], |r| r.get(0))
-        .unwrap();
     assert_eq!(count, 1);
 }
 
-fn secret_written(db: &Db, id: &str) -> bool {
-    let conn = db.conn.lock().unwrap();
-    conn.query_row(
-        "SELECT COUNT(*) FROM secrets WHERE webhook_id = ?1",
-        [id],
-        |r| r.get::<_, i64>(0),
-    )
+async fn secret_written(db: &Db, id: &str) -> bool {
+    let id = id.to_owned();
+    db.call(move |conn| {
+        Ok(conn
+            .query_row(
+                "SELECT COUNT(*) FROM secrets WHERE webhook_id = ?1",
+                [id],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+            == 1)
+    })
+    .await
     .unwrap()
-        == 1
 }
 
 fn insert_secret(id: &'static str) -> impl FnMut(&Connection) -> Result<(), StoreError> {
@@ -137,8 +156,8 @@ async fn a_failing_write_in_a_shared_transaction_fails_alone() {
     assert!(first.await.is_ok());
     assert!(failing.await.is_err());
     assert!(last.await.is_ok());
-    assert!(secret_written(&db, "wh_first"));
-    assert!(secret_written(&db, "wh_last"));
+    assert!(secret_written(&db, "wh_first").await);
+    assert!(secret_written(&db, "wh_last").await);
 }
 
 #[tokio::test]

@@ -4,7 +4,6 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
-use std::sync::{Mutex, PoisonError};
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -56,7 +55,7 @@ where
 
 /// The database thread: takes what is waiting, commits the writes among it in one
 /// transaction, then runs the calls, until every `Db` clone is gone.
-pub(super) fn serve(conn: &Mutex<Connection>, inbox: &mpsc::Receiver<Request>) {
+pub(super) fn serve(mut conn: Connection, inbox: &mpsc::Receiver<Request>) {
     let mut calls = Vec::new();
     let mut writes: Vec<Box<dyn WriteOp>> = Vec::new();
     while let Ok(first) = inbox.recv() {
@@ -70,16 +69,14 @@ pub(super) fn serve(conn: &Mutex<Connection>, inbox: &mpsc::Receiver<Request>) {
                 next = inbox.try_recv().ok();
             }
         }
-        // A panic inside a call rolled its transaction back while unwinding, so the
-        // connection is still usable: recover from the poison instead of failing
-        // every later call.
-        let mut guard = conn.lock().unwrap_or_else(PoisonError::into_inner);
         if !writes.is_empty() {
-            commit_writes(&mut guard, std::mem::take(&mut writes));
+            commit_writes(&mut conn, std::mem::take(&mut writes));
         }
         for call in calls.drain(..) {
-            // The caller hears of a panic through its dropped reply.
-            let _ = catch_unwind(AssertUnwindSafe(|| call(&mut guard)));
+            // A panic inside a call rolled its transaction back while unwinding, so
+            // the connection is still usable; the caller hears of the panic through
+            // its dropped reply.
+            let _ = catch_unwind(AssertUnwindSafe(|| call(&mut conn)));
         }
     }
 }
