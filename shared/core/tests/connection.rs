@@ -328,3 +328,119 @@ async fn with_a_secret_the_signatures_arrive_and_verify() {
     assert_eq!(json["data"]["report_id"], "r-42");
     assert_eq!(header("x-webhook-event"), "webhook.test");
 }
+
+#[tokio::test]
+async fn given_a_closed_port_when_tested_then_connects_fails_and_the_rest_is_skipped() {
+    // GIVEN an allowed loopback port that nothing listens on
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    // WHEN it is tested
+    let report = run(
+        &format!("http://127.0.0.1:{port}/"),
+        OutboundPolicy::local_default(),
+        fast(),
+        None,
+    )
+    .await;
+    // THEN connects fails with the cause, no status arrived, and every later check is
+    // skipped for want of a connection
+    assert!(!report.ok);
+    assert_eq!(
+        status_of(&report, CheckName::AddressAllowed),
+        CheckStatus::Pass
+    );
+    assert_eq!(status_of(&report, CheckName::Connects), CheckStatus::Fail);
+    assert!(detail_of(&report, CheckName::Connects).starts_with("connection failed: "));
+    assert_eq!(report.status_code, None);
+    for check in [
+        CheckName::NoRedirect,
+        CheckName::Status200,
+        CheckName::RespondsInTime,
+        CheckName::Signature,
+    ] {
+        assert_eq!(status_of(&report, check), CheckStatus::Skipped, "{check:?}");
+        assert_eq!(detail_of(&report, check), "not run: no connection");
+    }
+}
+
+#[tokio::test]
+async fn given_no_answer_by_the_limit_when_tested_then_signature_is_still_reported() {
+    // GIVEN a receiver slower than the limit
+    let (addr, received) = receiver(200, Duration::from_secs(3), None).await;
+    let settings = ProbeSettings {
+        warn_after: Duration::from_millis(50),
+        limit: Duration::from_millis(250),
+    };
+    // WHEN it is tested with a secret
+    let report = run(
+        &format!("http://{addr}/"),
+        OutboundPolicy::local_default(),
+        settings,
+        Some("a-test-secret-of-some-length"),
+    )
+    .await;
+    // THEN the request was sent, so connects passes and signature is still reported,
+    // while the checks of the missing response are skipped
+    assert_eq!(received.count(), 1);
+    assert_eq!(
+        detail_of(&report, CheckName::Connects),
+        "connected; the request was sent"
+    );
+    assert_eq!(status_of(&report, CheckName::Connects), CheckStatus::Pass);
+    assert_eq!(
+        detail_of(&report, CheckName::RespondsInTime),
+        "no answer within 250 ms, the limit"
+    );
+    assert_eq!(status_of(&report, CheckName::Signature), CheckStatus::Pass);
+    assert_eq!(report.status_code, None);
+    for check in [CheckName::NoRedirect, CheckName::Status200] {
+        assert_eq!(status_of(&report, check), CheckStatus::Skipped, "{check:?}");
+        assert_eq!(detail_of(&report, check), "not run: no answer arrived");
+    }
+    let names: Vec<_> = report.checks.iter().map(|c| c.check).collect();
+    assert_eq!(names, CheckName::ALL);
+}
+
+#[tokio::test]
+async fn given_a_redirect_without_location_when_tested_then_no_redirect_fails_saying_so() {
+    // GIVEN a receiver answering 301 with no Location header
+    let (addr, _) = receiver(301, Duration::ZERO, None).await;
+    // WHEN it is tested
+    let report = run(
+        &format!("http://{addr}/"),
+        OutboundPolicy::local_default(),
+        fast(),
+        None,
+    )
+    .await;
+    // THEN no_redirect fails and says there was no Location
+    assert_eq!(status_of(&report, CheckName::NoRedirect), CheckStatus::Fail);
+    assert_eq!(
+        detail_of(&report, CheckName::NoRedirect),
+        "301 redirect to (no Location); redirects are never followed"
+    );
+}
+
+#[tokio::test]
+async fn given_a_404_when_tested_then_status_200_names_the_code_and_its_reason() {
+    // GIVEN a receiver answering 404
+    let (addr, _) = receiver(404, Duration::ZERO, None).await;
+    // WHEN it is tested
+    let report = run(
+        &format!("http://{addr}/"),
+        OutboundPolicy::local_default(),
+        fast(),
+        None,
+    )
+    .await;
+    // THEN status_200 fails with the code, its reason and what was expected, while
+    // no_redirect passes
+    assert_eq!(report.status_code, Some(404));
+    assert_eq!(
+        detail_of(&report, CheckName::Status200),
+        "404 Not Found; expected 200 OK"
+    );
+    assert_eq!(status_of(&report, CheckName::NoRedirect), CheckStatus::Pass);
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use url::{Host, Url};
 
-use super::report::{CheckName, ConnectionReport, ReportBuilder};
+use super::report::{CheckName, CheckStatus, ConnectionReport, ReportBuilder};
 use crate::config::DEFAULT_DELIVERY_TIMEOUT;
 use crate::domain::catalogue::{self, TEST_EVENT_TYPE};
 use crate::domain::event::Event;
@@ -15,7 +15,9 @@ use crate::domain::signing::{SigningSecrets, HMAC_HEADER};
 use crate::domain::task::DeliveryTask;
 use crate::domain::time::Timestamp;
 use crate::outbound::sender::{describe_duration, resolve};
-use crate::outbound::{GuardedSender, OutboundRequest, Refusal, SendError};
+use crate::outbound::{
+    GuardedSender, OutboundPolicy, OutboundRequest, OutboundResponse, Refusal, SendError,
+};
 use crate::usecases::delivery::delivery_request;
 
 /// The thresholds of `responds_in_time`.
@@ -44,129 +46,207 @@ pub struct ProbeTarget<'a> {
     pub webhook_id: Option<&'a WebhookId>,
 }
 
+/// Runs the checks in order. A check that fails early (each `?`) has already marked
+/// every check after it skipped; the report is finished either way.
 pub async fn probe(
     sender: &GuardedSender,
     settings: &ProbeSettings,
     target: ProbeTarget<'_>,
     now: Timestamp,
 ) -> ConnectionReport {
-    let mut report = ReportBuilder::new(target.url);
     let policy = sender.policy();
+    let signed = target.secrets.is_some();
+    let mut report = ReportBuilder::new(target.url);
+    let _: Result<(), Stopped> = async {
+        let url = url_valid(&mut report, policy, target.url)?;
+        let addrs = dns_resolves(&mut report, &url, settings.limit).await?;
+        address_allowed(&mut report, policy, &addrs)?;
+        let request = test_request(&url, &target, now, settings.limit);
+        let answer = connects(&mut report, sender, &url, &addrs, request).await?;
+        let (response, elapsed) = responds_before_the_limit(&mut report, answer, signed)?;
+        no_redirect(&mut report, &response);
+        status_200(&mut report, response.status);
+        responds_in_time(&mut report, settings, elapsed);
+        signature(&mut report, signed);
+        Ok(())
+    }
+    .await;
+    report.finish()
+}
 
-    // url_valid: the URL's form. A literal private address is the next checks' business.
-    let url = match policy.check_url(target.url) {
+/// A check failed and stopped the test: the checks after it are marked skipped.
+struct Stopped;
+
+/// What the test request got once it was sent: a response after `elapsed`, or none
+/// by the request's time limit.
+enum Answer {
+    Response {
+        response: OutboundResponse,
+        elapsed: Duration,
+    },
+    NoneWithin(Duration),
+}
+
+/// url_valid: the URL's form. A literal private address is the next checks' business.
+fn url_valid(
+    report: &mut ReportBuilder,
+    policy: &OutboundPolicy,
+    raw: &str,
+) -> Result<Url, Stopped> {
+    let url = match policy.check_url(raw) {
         Ok(url) => url,
-        Err(Refusal::Address { .. }) => match Url::parse(target.url) {
+        Err(Refusal::Address { .. }) => match Url::parse(raw) {
             Ok(url) => url,
-            Err(error) => return invalid(report, &error.to_string()),
+            Err(error) => return Err(invalid(report, &error.to_string())),
         },
-        Err(refusal) => return invalid(report, &refusal.to_string()),
+        Err(refusal) => return Err(invalid(report, &refusal.to_string())),
     };
     report.pass(
         CheckName::UrlValid,
         format!("{} URL to {}", url.scheme(), url.host_str().unwrap_or("")),
     );
+    Ok(url)
+}
 
-    // dns_resolves: one lookup, whose addresses are the only ones used.
-    let addrs: Vec<IpAddr> = match url.host() {
-        Some(Host::Ipv4(v4)) => {
-            report.pass(CheckName::DnsResolves, format!("{v4} (a literal address)"));
-            vec![IpAddr::V4(v4)]
-        }
-        Some(Host::Ipv6(v6)) => {
-            report.pass(CheckName::DnsResolves, format!("{v6} (a literal address)"));
-            vec![IpAddr::V6(v6)]
-        }
-        Some(Host::Domain(domain)) => {
-            match tokio::time::timeout(settings.limit, resolve(domain)).await {
-                Ok(Ok(addrs)) => {
-                    let list: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
-                    report.pass(CheckName::DnsResolves, list.join(", "));
-                    addrs
-                }
-                Ok(Err(error)) => {
-                    return stop(
-                        report,
-                        CheckName::DnsResolves,
-                        &format!("DNS lookup failed: {error}"),
-                        "the host did not resolve",
-                    )
-                }
-                Err(_) => {
-                    return stop(
-                        report,
-                        CheckName::DnsResolves,
-                        &format!("DNS lookup took over {}", describe_duration(settings.limit)),
-                        "the host did not resolve",
-                    )
-                }
-            }
-        }
-        None => return invalid(report, "the URL has no host"),
+/// dns_resolves: one lookup, whose addresses are the only ones used; a literal address
+/// is its own answer.
+async fn dns_resolves(
+    report: &mut ReportBuilder,
+    url: &Url,
+    limit: Duration,
+) -> Result<Vec<IpAddr>, Stopped> {
+    let literal = match url.host() {
+        Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
+        Some(Host::Domain(domain)) => return dns_lookup(report, domain, limit).await,
+        None => return Err(invalid(report, "the URL has no host")),
     };
+    report.pass(
+        CheckName::DnsResolves,
+        format!("{literal} (a literal address)"),
+    );
+    Ok(vec![literal])
+}
 
-    // address_allowed: every address must be public or allow-listed; nothing is
-    // contacted otherwise.
+/// dns_resolves for a domain: the lookup must answer within `limit`.
+async fn dns_lookup(
+    report: &mut ReportBuilder,
+    domain: &str,
+    limit: Duration,
+) -> Result<Vec<IpAddr>, Stopped> {
+    let detail = match tokio::time::timeout(limit, resolve(domain)).await {
+        Ok(Ok(addrs)) => {
+            let list: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
+            report.pass(CheckName::DnsResolves, list.join(", "));
+            return Ok(addrs);
+        }
+        Ok(Err(error)) => format!("DNS lookup failed: {error}"),
+        Err(_) => format!("DNS lookup took over {}", describe_duration(limit)),
+    };
+    Err(stop(
+        report,
+        CheckName::DnsResolves,
+        &detail,
+        "the host did not resolve",
+    ))
+}
+
+/// address_allowed: every address must be public or allow-listed; nothing is
+/// contacted otherwise.
+fn address_allowed(
+    report: &mut ReportBuilder,
+    policy: &OutboundPolicy,
+    addrs: &[IpAddr],
+) -> Result<(), Stopped> {
     if let Some(refusal) = addrs.iter().find_map(|addr| policy.check_addr(*addr).err()) {
-        return stop(
+        return Err(stop(
             report,
             CheckName::AddressAllowed,
             &format!("{refusal}; no connection was attempted"),
             "the address is not allowed",
-        );
+        ));
     }
+    let allow_listed = addrs
+        .iter()
+        .all(|a| policy.allow_nets.iter().any(|n| n.contains(a)));
     report.pass(
         CheckName::AddressAllowed,
-        if addrs
-            .iter()
-            .all(|a| policy.allow_nets.iter().any(|n| n.contains(a)))
-        {
-            "allowed by WEBHOOKS_ALLOW_NETS".to_owned()
+        if allow_listed {
+            "allowed by WEBHOOKS_ALLOW_NETS"
         } else {
-            "public address".to_owned()
+            "public address"
         },
     );
+    Ok(())
+}
 
+/// connects: the test request goes to the checked addresses only. Once sent, a
+/// request that times out has connected; its time is `responds_in_time`'s business.
+async fn connects(
+    report: &mut ReportBuilder,
+    sender: &GuardedSender,
+    url: &Url,
+    addrs: &[IpAddr],
+    request: OutboundRequest,
+) -> Result<Answer, Stopped> {
     let port = url.port_or_known_default().unwrap_or(443);
     let socket_addrs: Vec<SocketAddr> = addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
-    let request = test_request(&url, &target, now, settings.limit);
-    let signed = target.secrets.is_some();
     let started = Instant::now();
     let result = sender.post_pinned(request, &socket_addrs).await;
     let elapsed = started.elapsed();
     report.elapsed_ms = Some(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
-
-    let response = match result {
-        Ok(response) => response,
+    match result {
+        Ok(response) => {
+            report.status_code = Some(response.status);
+            report.pass(CheckName::Connects, connection_detail(&response));
+            Ok(Answer::Response { response, elapsed })
+        }
         Err(SendError::Timeout(limit)) => {
             report.pass(CheckName::Connects, "connected; the request was sent");
+            Ok(Answer::NoneWithin(limit))
+        }
+        Err(error) => Err(stop(
+            report,
+            CheckName::Connects,
+            &error.to_string(),
+            "no connection",
+        )),
+    }
+}
+
+/// How `connects` passed: over TLS or not, and to which address.
+fn connection_detail(response: &OutboundResponse) -> String {
+    match (response.tls, response.remote_addr) {
+        (true, Some(addr)) => format!("TLS ok ({addr})"),
+        (true, None) => "TLS ok".to_owned(),
+        (false, Some(addr)) => format!("connected to {addr} (plain HTTP, no TLS)"),
+        (false, None) => "connected (plain HTTP, no TLS)".to_owned(),
+    }
+}
+
+/// responds_in_time, when no answer came by the limit: it fails, the signature is
+/// still reported (the request was sent), and the checks of the response are skipped.
+fn responds_before_the_limit(
+    report: &mut ReportBuilder,
+    answer: Answer,
+    signed: bool,
+) -> Result<(OutboundResponse, Duration), Stopped> {
+    match answer {
+        Answer::Response { response, elapsed } => Ok((response, elapsed)),
+        Answer::NoneWithin(limit) => {
             report.fail(
                 CheckName::RespondsInTime,
                 format!("no answer within {}, the limit", describe_duration(limit)),
             );
-            signature_check(&mut report, signed);
+            signature(report, signed);
             report.skip_rest("no answer arrived");
-            return report.finish();
+            Err(Stopped)
         }
-        Err(error) => {
-            return stop(
-                report,
-                CheckName::Connects,
-                &error.to_string(),
-                "no connection",
-            );
-        }
-    };
-    report.status_code = Some(response.status);
-    report.pass(
-        CheckName::Connects,
-        match (response.tls, response.remote_addr) {
-            (true, Some(addr)) => format!("TLS ok ({addr})"),
-            (true, None) => "TLS ok".to_owned(),
-            (false, Some(addr)) => format!("connected to {addr} (plain HTTP, no TLS)"),
-            (false, None) => "connected (plain HTTP, no TLS)".to_owned(),
-        },
-    );
+    }
+}
+
+/// no_redirect: a 3xx fails, naming where it points; redirects are never followed.
+fn no_redirect(report: &mut ReportBuilder, response: &OutboundResponse) {
     if (300..400).contains(&response.status) {
         let target = response.location.as_deref().unwrap_or("(no Location)");
         report.fail(
@@ -179,18 +259,26 @@ pub async fn probe(
     } else {
         report.pass(CheckName::NoRedirect, "no redirect");
     }
-    let reason = http::StatusCode::from_u16(response.status)
+}
+
+/// status_200: anything but 200 fails, naming the code and its reason.
+fn status_200(report: &mut ReportBuilder, status: u16) {
+    let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .unwrap_or("");
-    if response.status == 200 {
+    if status == 200 {
         report.pass(CheckName::Status200, "200 OK");
     } else {
         report.fail(
             CheckName::Status200,
-            format!("{} {reason}; expected 200 OK", response.status).replace("  ", " "),
+            format!("{status} {reason}; expected 200 OK").replace("  ", " "),
         );
     }
+}
+
+/// responds_in_time, for an answer: slower than `warn_after` warns.
+fn responds_in_time(report: &mut ReportBuilder, settings: &ProbeSettings, elapsed: Duration) {
     let seconds = format!("{:.2} s", elapsed.as_secs_f64());
     let limits = format!(
         "under {} is optimal, {} is the limit",
@@ -202,15 +290,14 @@ pub async fn probe(
     } else {
         report.add(
             CheckName::RespondsInTime,
-            super::report::CheckStatus::Warn,
+            CheckStatus::Warn,
             format!("{seconds}; {limits}"),
         );
     }
-    signature_check(&mut report, signed);
-    report.finish()
 }
 
-fn signature_check(report: &mut ReportBuilder, signed: bool) {
+/// signature: without a secret the request goes unsigned, which warns.
+fn signature(report: &mut ReportBuilder, signed: bool) {
     if signed {
         report.pass(
             CheckName::Signature,
@@ -219,27 +306,24 @@ fn signature_check(report: &mut ReportBuilder, signed: bool) {
     } else {
         report.add(
             CheckName::Signature,
-            super::report::CheckStatus::Warn,
+            CheckStatus::Warn,
             "no secret configured: the receiver cannot verify requests",
         );
     }
 }
 
-fn invalid(mut report: ReportBuilder, why: &str) -> ConnectionReport {
+/// url_valid fails, and nothing else can run.
+fn invalid(report: &mut ReportBuilder, why: &str) -> Stopped {
     report.fail(CheckName::UrlValid, why);
     report.skip_rest("the URL is not valid");
-    report.finish()
+    Stopped
 }
 
-fn stop(
-    mut report: ReportBuilder,
-    check: CheckName,
-    detail: &str,
-    reason: &str,
-) -> ConnectionReport {
+/// `check` fails, and the checks after it are skipped because of `reason`.
+fn stop(report: &mut ReportBuilder, check: CheckName, detail: &str, reason: &str) -> Stopped {
     report.fail(check, detail);
     report.skip_rest(reason);
-    report.finish()
+    Stopped
 }
 
 /// A signed POST of a `webhook.test` event whose data samples the event type.
