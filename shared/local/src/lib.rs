@@ -21,12 +21,14 @@ use std::sync::Arc;
 use webhooks_core::domain::time::Clock;
 use webhooks_core::outbound::HttpSender;
 use webhooks_core::ports::StoreError;
+/// What [`Job::work`] reads a job into: the core's, shared with the delivery function.
+pub use webhooks_core::usecases::delivery::Work;
 use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
 
 pub use app::http_app;
 pub use db::Db;
 pub use logs::SqliteLogStore;
-pub use queue::{DeadJob, Job, JobKind, SqliteQueue, Work};
+pub use queue::{DeadJob, Job, JobKind, SqliteQueue};
 pub use secrets::SqliteSecretStore;
 pub use webhooks::SqliteWebhookStore;
 pub use worker::{Worker, WorkerSettings};

@@ -8,14 +8,14 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tracing::{debug, error, info, warn, Instrument};
+use tracing::{error, info, warn, Instrument};
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::StoreError;
-use webhooks_core::usecases::delivery::Dispatcher;
+use webhooks_core::usecases::delivery::{Dispatcher, Ran};
 
 use crate::db::duration_millis;
 use crate::logs::SqliteLogStore;
-use crate::queue::{Job, SqliteQueue, Work};
+use crate::queue::{Job, SqliteQueue};
 
 /// The first wait after a job failed on a store error; it doubles per failure.
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
@@ -82,24 +82,13 @@ impl JobRunner {
                 return;
             }
         };
-        let result = match &work {
-            Work::Event(event) => self
-                .dispatcher
-                .process_event(event, None)
-                .await
-                .map(|fan_out| {
-                    debug!(event_id = %event.id, matched = fan_out.matched,
-                        attempted = fan_out.attempted, deferred = fan_out.deferred, "event fanned out");
-                }),
-            Work::Delivery(task) => self.dispatcher.run_task(task).await.map(drop),
-        };
-        match result {
-            Ok(()) => {
+        match work.run(&self.dispatcher, None).await {
+            Ran::Done => {
                 if let Err(error) = self.queue.complete(job.id).await {
                     warn!(job_id = job.id, error = %error, "could not remove a finished job; it will run again after its lease");
                 }
             }
-            Err(failure) => {
+            Ran::Failed(failure) => {
                 let retry_in = backoff(job.attempts);
                 warn!(job_id = job.id, kind = %job.kind, error = %failure, failures = job.attempts + 1,
                     retry_in_ms = duration_millis(retry_in), "job failed on a store error; retrying later");
