@@ -10,7 +10,7 @@ use webhooks_core::config::{log_retention, OutboundConfig, ProcessEnv};
 use webhooks_core::domain::time::SystemClock;
 use webhooks_core::outbound::GuardedSender;
 use webhooks_core::usecases::delivery::DeliverySettings;
-use webhooks_local::{http_app, LocalStores, WorkerSettings};
+use webhooks_local::{http_app, LocalStores, PrunerSettings, WorkerSettings};
 
 use crate::error::CliError;
 
@@ -56,13 +56,11 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
             ..DeliverySettings::default()
         },
     );
-    let worker = stores.worker(
-        dispatcher,
-        WorkerSettings {
-            retention,
-            ..WorkerSettings::default()
-        },
-    );
+    let worker = stores.worker(dispatcher, WorkerSettings::default());
+    let pruner = stores.pruner(PrunerSettings {
+        retention,
+        ..PrunerSettings::default()
+    });
 
     let app = crate::console::router().merge(http_app(&stores, sender, &config, token.as_deref()));
     let listener = tokio::net::TcpListener::bind(options.addr)
@@ -76,6 +74,7 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let worker_task = tokio::spawn(worker.run(stopped(stop_rx.clone())));
+    let pruner_task = tokio::spawn(pruner.run(stopped(stop_rx.clone())));
     let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx));
     let signal = async {
         shutdown_signal().await;
@@ -87,8 +86,12 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
     };
     let (served, ()) = tokio::join!(server, signal);
     served.map_err(|e| CliError::runtime(format!("the HTTP server failed: {e}")))?;
-    match worker_task.await {
-        Ok(Ok(())) => Ok(()),
+    let worker_stopped = worker_task.await;
+    let pruner_stopped = pruner_task.await;
+    match worker_stopped {
+        Ok(Ok(())) => {
+            pruner_stopped.map_err(|e| CliError::runtime(format!("the log pruner stopped: {e}")))
+        }
         Ok(Err(e)) => Err(CliError::runtime(format!(
             "the delivery worker failed: {e}"
         ))),

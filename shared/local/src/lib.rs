@@ -1,11 +1,13 @@
 //! The embedded local mode: SQLite adapters of the core's ports (webhooks, secrets, a
-//! durable queue with not-before times, the delivery log) and the worker loop that
-//! delivers from that queue. One process owns a database file.
+//! durable queue with not-before times, the delivery log), the worker loop that
+//! delivers from that queue, and the pruner that keeps the log to its retention. One
+//! process owns a database file.
 
 mod app;
 mod cache;
 mod db;
 mod logs;
+mod pruner;
 mod queue;
 mod schema;
 mod secrets;
@@ -21,12 +23,15 @@ use std::sync::Arc;
 use webhooks_core::domain::time::Clock;
 use webhooks_core::outbound::HttpSender;
 use webhooks_core::ports::StoreError;
+/// What [`Job::work`] reads a job into: the core's, shared with the delivery function.
+pub use webhooks_core::usecases::delivery::Work;
 use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
 
 pub use app::http_app;
 pub use db::Db;
 pub use logs::SqliteLogStore;
-pub use queue::{DeadJob, Job, JobKind, SqliteQueue, Work};
+pub use pruner::{Pruner, PrunerSettings};
+pub use queue::{DeadJob, Job, JobKind, SqliteQueue};
 pub use secrets::SqliteSecretStore;
 pub use webhooks::SqliteWebhookStore;
 pub use worker::{Worker, WorkerSettings};
@@ -87,10 +92,14 @@ impl LocalStores {
 
     /// The worker over this database's queue. Run one per process.
     pub fn worker(&self, dispatcher: Dispatcher, settings: WorkerSettings) -> Worker {
-        Worker::new(
-            SqliteQueue::clone(&self.queue),
-            dispatcher,
+        Worker::new(SqliteQueue::clone(&self.queue), dispatcher, settings)
+    }
+
+    /// The pruner of this database's delivery log, to run beside the worker.
+    pub fn pruner(&self, settings: PrunerSettings) -> Pruner {
+        Pruner::new(
             SqliteLogStore::clone(&self.logs),
+            self.clock.clone(),
             settings,
         )
     }

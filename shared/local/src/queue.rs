@@ -13,6 +13,7 @@ use webhooks_core::domain::event::Event;
 use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
 use webhooks_core::domain::time::{Clock, Timestamp};
 use webhooks_core::ports::{EventSink, StoreError, TaskQueue};
+use webhooks_core::usecases::delivery::Work;
 
 use crate::db::{duration_millis, millis, Db, OrBackend};
 
@@ -46,24 +47,14 @@ pub struct Job {
     pub attempts: u32,
 }
 
-/// A job's payload, read.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Work {
-    Event(Event),
-    Delivery(DeliveryTask),
-}
-
 impl Job {
-    /// Reads the payload; the error is the reason the job cannot be run.
+    /// Reads the payload as its kind says; the error is the reason the job cannot be
+    /// run.
     pub fn work(&self) -> Result<Work, String> {
         if self.kind == JobKind::Event.as_str() {
-            serde_json::from_str::<Event>(&self.payload)
-                .map(Work::Event)
-                .map_err(|e| format!("unreadable event payload: {e}"))
+            Work::event_from_body(&self.payload)
         } else if self.kind == JobKind::Delivery.as_str() {
-            serde_json::from_str::<TaskMessage>(&self.payload)
-                .map(|message| Work::Delivery(message.into_task()))
-                .map_err(|e| format!("unreadable delivery task: {e}"))
+            Work::task_from_body(&self.payload)
         } else {
             Err(format!("unknown job kind {:?}", self.kind))
         }

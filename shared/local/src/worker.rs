@@ -1,21 +1,19 @@
 //! The local worker loop: claims due jobs from the SQLite queue and runs them through
 //! the core's [`Dispatcher`] with bounded concurrency, retries jobs whose stores
-//! failed, buries jobs it cannot read, and prunes the delivery log.
+//! failed, and buries jobs it cannot read. The delivery log is pruned beside it
+//! ([`Pruner`](crate::Pruner)).
 
 use std::future::Future;
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
-use tracing::{debug, error, info, warn, Instrument};
-use webhooks_core::domain::time::Timestamp;
+use tracing::{error, info, warn, Instrument};
 use webhooks_core::ports::StoreError;
-use webhooks_core::usecases::delivery::Dispatcher;
+use webhooks_core::usecases::delivery::{Dispatcher, Ran};
 
 use crate::db::duration_millis;
-use crate::logs::SqliteLogStore;
-use crate::queue::{Job, SqliteQueue, Work};
+use crate::queue::{Job, SqliteQueue};
 
 /// The first wait after a job failed on a store error; it doubles per failure.
 const FIRST_BACKOFF: Duration = Duration::from_secs(5);
@@ -30,10 +28,6 @@ const MAX_IDLE_ROUNDS: usize = 1000;
 pub struct WorkerSettings {
     /// Jobs run at once.
     pub concurrency: usize,
-    /// Delivery-log records older than this are deleted (`LOG_RETENTION_DAYS`).
-    pub retention: Duration,
-    /// How often the log is pruned (also once at start).
-    pub prune_every: Duration,
     /// The longest the loop sleeps when idle.
     pub idle_poll: Duration,
     /// How long a claimed job stays invisible; a job running longer is claimed again.
@@ -45,8 +39,6 @@ impl Default for WorkerSettings {
         Self {
             // Jobs mostly wait on receivers; the dispatcher caps requests in flight.
             concurrency: 64,
-            retention: Duration::from_secs(30 * 24 * 3600),
-            prune_every: Duration::from_secs(3600),
             idle_poll: Duration::from_secs(1),
             lease: Duration::from_secs(3600),
         }
@@ -82,24 +74,13 @@ impl JobRunner {
                 return;
             }
         };
-        let result = match &work {
-            Work::Event(event) => self
-                .dispatcher
-                .process_event(event, None)
-                .await
-                .map(|fan_out| {
-                    debug!(event_id = %event.id, matched = fan_out.matched,
-                        attempted = fan_out.attempted, deferred = fan_out.deferred, "event fanned out");
-                }),
-            Work::Delivery(task) => self.dispatcher.run_task(task).await.map(drop),
-        };
-        match result {
-            Ok(()) => {
+        match work.run(&self.dispatcher, None).await {
+            Ran::Done => {
                 if let Err(error) = self.queue.complete(job.id).await {
                     warn!(job_id = job.id, error = %error, "could not remove a finished job; it will run again after its lease");
                 }
             }
-            Err(failure) => {
+            Ran::Failed(failure) => {
                 let retry_in = backoff(job.attempts);
                 warn!(job_id = job.id, kind = %job.kind, error = %failure, failures = job.attempts + 1,
                     retry_in_ms = duration_millis(retry_in), "job failed on a store error; retrying later");
@@ -122,20 +103,13 @@ fn backoff(failures: u32) -> Duration {
 /// leased by a previous run.
 pub struct Worker {
     runner: JobRunner,
-    logs: SqliteLogStore,
     settings: WorkerSettings,
 }
 
 impl Worker {
-    pub fn new(
-        queue: SqliteQueue,
-        dispatcher: Dispatcher,
-        logs: SqliteLogStore,
-        settings: WorkerSettings,
-    ) -> Self {
+    pub fn new(queue: SqliteQueue, dispatcher: Dispatcher, settings: WorkerSettings) -> Self {
         Self {
             runner: JobRunner { queue, dispatcher },
-            logs,
             settings,
         }
     }
@@ -154,14 +128,9 @@ impl Worker {
         }
         let concurrency = self.concurrency();
         let mut in_flight: JoinSet<()> = JoinSet::new();
-        let mut next_prune = Instant::now();
         tokio::pin!(shutdown);
         info!(concurrency, "worker started");
         loop {
-            if Instant::now() >= next_prune {
-                self.prune_logged().await;
-                next_prune = Instant::now() + self.settings.prune_every;
-            }
             let wait = self.claim_into(&mut in_flight, concurrency).await;
             let mut woken = true;
             tokio::select! {
@@ -259,24 +228,6 @@ impl Worker {
             "run_until_idle stopped with work still due"
         );
         Ok(ran)
-    }
-
-    /// Deletes delivery-log records older than the retention; returns how many.
-    pub async fn prune(&self) -> Result<usize, StoreError> {
-        let now = self.runner.queue.now();
-        let cutoff = Timestamp::from_unix_millis(
-            now.unix_millis()
-                .saturating_sub(duration_millis(self.settings.retention)),
-        );
-        self.logs.prune_older_than(cutoff).await
-    }
-
-    async fn prune_logged(&self) {
-        match self.prune().await {
-            Ok(0) => {}
-            Ok(pruned) => info!(records = pruned, "pruned the delivery log"),
-            Err(error) => warn!(error = %error, "could not prune the delivery log"),
-        }
     }
 }
 

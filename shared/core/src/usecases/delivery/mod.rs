@@ -8,6 +8,7 @@ mod outcome;
 mod request;
 #[cfg(test)]
 mod tests;
+mod work;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +20,7 @@ use tracing::{debug, info, warn, Instrument};
 pub use grouped_log::GroupedLogSink;
 pub use outcome::{verdict, Verdict};
 pub use request::delivery_request;
+pub use work::{Ran, Work};
 
 use crate::config::DEFAULT_DELIVERY_TIMEOUT;
 use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
