@@ -117,7 +117,7 @@ impl Delivery {
     /// Processes one batch; deliveries that cannot start before `deadline` (less one
     /// delivery timeout) are queued instead.
     pub async fn handle(&self, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
-        let records = webhooks_lambda::queue_records(event, self.clock.now());
+        let records = webhooks_lambda::queue_messages(event, self.clock.now());
         let failed = process_batch(
             &self.dispatcher,
             self.dead_letters.as_ref(),

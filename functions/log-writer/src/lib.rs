@@ -47,7 +47,7 @@ impl LogWriter {
     }
 
     pub async fn handle(&self, event: SqsEvent, now: Timestamp) -> SqsBatchResponse {
-        let records = webhooks_lambda::queue_records(event, now);
+        let records = webhooks_lambda::queue_messages(event, now);
         webhooks_lambda::batch_response(write_batch(self.store.as_ref(), records).await)
     }
 }

@@ -231,7 +231,7 @@ pub trait DeadLetters: Send + Sync {
 
 /// One message a queue handed to a function.
 #[derive(Clone, Debug)]
-pub struct QueueRecord {
+pub struct QueueMessage {
     pub message_id: String,
     pub body: String,
     /// When the queue first received it (stands in for a missing `occurred_at`).

@@ -1,5 +1,5 @@
 //! What every Lambda function of the service does the same way: JSON logs, SQS
-//! records turned into the core's queue records, partial batch responses, and the
+//! records turned into the core's queue messages, partial batch responses, and the
 //! invocation deadline as an `Instant`.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -9,7 +9,7 @@ use aws_lambda_events::sqs::BatchItemFailure;
 use tracing_subscriber::EnvFilter;
 use webhooks_core::config::{ConfigError, Env, ProcessEnv};
 use webhooks_core::domain::time::Timestamp;
-use webhooks_core::ports::QueueRecord;
+use webhooks_core::ports::QueueMessage;
 
 /// JSON logs on stdout (CloudWatch), `info` unless `RUST_LOG` says otherwise. Span
 /// fields (webhook id, event id, delivery id, attempt) go into every line.
@@ -38,22 +38,22 @@ pub fn start<C>(
 
 /// The SQS records of an invocation as the core reads them. A record without a body
 /// gets an empty one (which the core refuses, with a reason).
-pub fn queue_records(event: SqsEvent, now: Timestamp) -> Vec<QueueRecord> {
+pub fn queue_messages(event: SqsEvent, now: Timestamp) -> Vec<QueueMessage> {
     event
         .records
         .into_iter()
-        .map(|message| queue_record(message, now))
+        .map(|message| queue_message(message, now))
         .collect()
 }
 
-fn queue_record(message: SqsMessage, now: Timestamp) -> QueueRecord {
+fn queue_message(message: SqsMessage, now: Timestamp) -> QueueMessage {
     let received_at = message
         .attributes
         .get("SentTimestamp")
         .and_then(|ms| ms.parse::<i64>().ok())
         .map(Timestamp::from_unix_millis)
         .unwrap_or(now);
-    QueueRecord {
+    QueueMessage {
         message_id: message.message_id.unwrap_or_default(),
         body: message.body.unwrap_or_default(),
         received_at,
@@ -96,7 +96,7 @@ mod tests {
         ]}))
         .unwrap();
         let now = Timestamp::from_unix_millis(5);
-        let records = queue_records(event, now);
+        let records = queue_messages(event, now);
         assert_eq!(records[0].message_id, "m-1");
         assert_eq!(records[0].body, "{}");
         assert_eq!(

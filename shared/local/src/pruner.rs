@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::{info, warn};
+use webhooks_core::config::DEFAULT_LOG_RETENTION;
 use webhooks_core::domain::time::{Clock, Timestamp};
 use webhooks_core::ports::StoreError;
 
@@ -23,7 +24,7 @@ pub struct PrunerSettings {
 impl Default for PrunerSettings {
     fn default() -> Self {
         Self {
-            retention: Duration::from_secs(30 * 24 * 3600),
+            retention: DEFAULT_LOG_RETENTION,
             every: Duration::from_secs(3600),
         }
     }
@@ -83,7 +84,7 @@ mod tests {
     use tokio::sync::oneshot;
     use webhooks_core::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
     use webhooks_core::domain::ids::{DeliveryId, WebhookId};
-    use webhooks_core::ports::LogStore;
+    use webhooks_core::ports::{LogAppender, LogReader};
 
     use super::*;
     use crate::test_support::{event, ManualClock};

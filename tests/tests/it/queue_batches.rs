@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use serde_json::json;
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::domain::webhook::ClientScope;
-use webhooks_core::ports::{DeadLetters, LogReader, QueueRecord, StoreError};
+use webhooks_core::ports::{DeadLetters, LogReader, QueueMessage, StoreError};
 use webhooks_core::usecases::delivery::batch::process_batch;
 use webhooks_core::usecases::delivery::DeliverySettings;
 use webhooks_core::usecases::log_writer::write_batch;
@@ -36,8 +36,8 @@ impl DeadLetters for RecordedDeadLetters {
     }
 }
 
-fn record(id: &str, body: String) -> QueueRecord {
-    QueueRecord {
+fn record(id: &str, body: String) -> QueueMessage {
+    QueueMessage {
         message_id: id.to_owned(),
         body,
         received_at: SystemClock.now(),

@@ -5,10 +5,10 @@
 use tracing::{error, info};
 
 use crate::domain::delivery_log::LoggedAttempt;
-use crate::ports::{LogAppender, QueueRecord};
+use crate::ports::{LogAppender, QueueMessage};
 
 /// Writes a batch; returns the message ids SQS should deliver again.
-pub async fn write_batch(store: &dyn LogAppender, records: Vec<QueueRecord>) -> Vec<String> {
+pub async fn write_batch(store: &dyn LogAppender, records: Vec<QueueMessage>) -> Vec<String> {
     let mut failed = Vec::new();
     let mut attempts = Vec::with_capacity(records.len());
     let mut ids = Vec::with_capacity(records.len());

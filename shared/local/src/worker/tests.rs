@@ -18,8 +18,8 @@ use webhooks_core::outbound::{
     GuardedSender, HttpSender, OutboundPolicy, OutboundRequest, OutboundResponse, SendError,
 };
 use webhooks_core::ports::{
-    EventSink, LogAppender, LogReader, Page, StoreError, SubscriberView, WebhookFilter,
-    WebhookReader, WebhookRegistry, WebhookWriter,
+    EventSink, LogReader, Page, StoreError, SubscriberView, WebhookFilter, WebhookReader,
+    WebhookRegistry, WebhookWriter,
 };
 use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
 

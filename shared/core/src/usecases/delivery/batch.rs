@@ -1,6 +1,6 @@
 //! One SQS batch for the delivery function. Records from the events queue are events;
 //! records from the retry queue are versioned delivery tasks (`"type":
-//! "delivery_v…"`); the body tells them apart ([`Work::from_record`]). A body that
+//! "delivery_v…"`); the body tells them apart ([`Work::from_message`]). A body that
 //! can never be processed goes to the dead letters with the reason, once; a record
 //! that failed for a passing reason is reported back so SQS retries only it.
 
@@ -11,7 +11,7 @@ use tracing::{error, warn, Instrument};
 
 use super::work::{Ran, Work};
 use super::Dispatcher;
-use crate::ports::{DeadLetters, QueueRecord};
+use crate::ports::{DeadLetters, QueueMessage};
 
 /// Records of one batch processed at once (each fans out with its own concurrency).
 pub const RECORD_CONCURRENCY: usize = 4;
@@ -20,7 +20,7 @@ pub const RECORD_CONCURRENCY: usize = 4;
 pub async fn process_batch(
     dispatcher: &Dispatcher,
     dead_letters: &dyn DeadLetters,
-    records: Vec<QueueRecord>,
+    records: Vec<QueueMessage>,
     deadline: Option<Instant>,
 ) -> Vec<String> {
     let results: Vec<Option<String>> = stream::iter(records)
@@ -42,10 +42,10 @@ pub async fn process_batch(
 async fn process_record(
     dispatcher: &Dispatcher,
     dead_letters: &dyn DeadLetters,
-    record: &QueueRecord,
+    record: &QueueMessage,
     deadline: Option<Instant>,
 ) -> bool {
-    match Work::from_record(record) {
+    match Work::from_message(record) {
         Ok(work) => match work.run(dispatcher, deadline).await {
             Ran::Done => true,
             Ran::Failed(_) => false,

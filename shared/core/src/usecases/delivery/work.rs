@@ -13,7 +13,7 @@ use super::Dispatcher;
 use crate::domain::event::Event;
 use crate::domain::ids::EventId;
 use crate::domain::task::{DeliveryTask, TaskMessage};
-use crate::ports::{QueueRecord, StoreError};
+use crate::ports::{QueueMessage, StoreError};
 
 /// What a queue message carries.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,7 +39,7 @@ impl Work {
     /// versioned task (the retry queue); any other body is a producer's event (the
     /// events queue), whose missing `id` becomes `evt_<message id>`. The error is the
     /// reason the record can never be processed.
-    pub fn from_record(record: &QueueRecord) -> Result<Work, String> {
+    pub fn from_message(record: &QueueMessage) -> Result<Work, String> {
         if let Some(task_type) = task_type(&record.body) {
             return read_task(&record.body)
                 .map_err(|error| format!("unreadable {task_type} task: {error}"));
@@ -114,7 +114,7 @@ mod tests {
     use super::*;
     use crate::domain::ids::{DeliveryId, WebhookId};
     use crate::domain::time::Timestamp;
-    use crate::ports::WebhookStore;
+    use crate::ports::WebhookRegistry;
     use crate::testing::fakes::{ManualClock, ScriptedSender};
     use crate::testing::fixtures::{base_time, event, webhook};
     use crate::testing::memory::{
@@ -124,8 +124,8 @@ mod tests {
 
     const TYPE: &str = "report.publish_status";
 
-    fn record(body: &str) -> QueueRecord {
-        QueueRecord {
+    fn record(body: &str) -> QueueMessage {
+        QueueMessage {
             message_id: "m-1".into(),
             body: body.into(),
             received_at: Timestamp::from_unix_millis(0),
@@ -137,7 +137,7 @@ mod tests {
         // GIVEN a producer's event without an id, in SQS message m-1
         let record = record(r#"{"type": "report.publish_status", "client_id": "acme"}"#);
         // WHEN the record is read
-        let work = Work::from_record(&record);
+        let work = Work::from_message(&record);
         // THEN it is an event whose id comes from the message id
         let Ok(Work::Event(event)) = work else {
             panic!("{work:?}")
@@ -151,7 +151,7 @@ mod tests {
         let task = DeliveryTask::first(event(TYPE, "acme"), WebhookId::from_trusted("wh_1"));
         let record = record(&TaskMessage::from(task.clone()).to_json());
         // WHEN the record is read
-        let work = Work::from_record(&record);
+        let work = Work::from_message(&record);
         // THEN it is that delivery
         assert_eq!(work, Ok(Work::Delivery(task)));
     }
@@ -178,7 +178,7 @@ mod tests {
             (big.as_str(), "limit"),
         ] {
             // WHEN each is read
-            let work = Work::from_record(&record(body));
+            let work = Work::from_message(&record(body));
             // THEN it is refused with that reason
             let Err(why) = work else {
                 panic!("{body:.80} was accepted")
