@@ -33,6 +33,11 @@ use crate::metrics::DeliveryObserver;
 use crate::outbound::{HttpSender, OutboundResponse, SendError};
 use crate::ports::{LogSink, SecretReader, StoreError, SubscriberView, TaskQueue};
 
+/// Time kept back before an invocation's deadline for what follows a request (its log
+/// record, the next attempt's task) even when the SDK retries them: a delivery starts
+/// only if its timeout and this margin fit before the deadline.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
+
 /// After this long with only failed deliveries a webhook is disabled.
 pub const DISABLE_AFTER: Duration = Duration::from_secs(5 * 24 * 3600);
 
@@ -176,7 +181,7 @@ impl Dispatcher {
         deadline: Option<Instant>,
     ) -> Result<Start, StoreError> {
         let out_of_time = deadline.is_some_and(|deadline| {
-            Instant::now() + self.settings.timeout + Duration::from_millis(500) >= deadline
+            Instant::now() + self.settings.timeout + DEADLINE_MARGIN >= deadline
         });
         if out_of_time {
             self.ports.queue.enqueue(&task, Duration::ZERO).await?;
