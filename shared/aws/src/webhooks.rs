@@ -80,13 +80,17 @@ fn subscribers_query(event_type: &str) -> Result<Expression, StoreError> {
     Ok(expr)
 }
 
-/// Sets or removes `failing_since` of an existing webhook; `version` is untouched.
+/// Sets (only where absent: the earliest start of the run stays) or removes
+/// `failing_since` of an existing webhook; `version` is untouched.
 fn failing_since_update(failing_since: Option<Timestamp>) -> Result<Expression, StoreError> {
     let mut expr = Expression::default();
     let id = expr.name("id");
     let name = expr.name("failing_since");
     expr.update = Some(match failing_since {
-        Some(at) => format!("SET {name} = {}", expr.value("failingsince", at)?),
+        Some(at) => format!(
+            "SET {name} = if_not_exists({name}, {})",
+            expr.value("failingsince", at)?
+        ),
         None => format!("REMOVE {name}"),
     });
     expr.condition = Some(format!("attribute_exists({id})"));

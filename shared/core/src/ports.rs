@@ -109,8 +109,9 @@ pub trait WebhookWriter: WebhookReader {
 pub trait SubscriberView: WebhookWriter {
     /// Every webhook subscribed to an event type, enabled or not (fan-out filters).
     async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError>;
-    /// Records the start (or end, with `None`) of a run of failed deliveries, without
-    /// changing the webhook's version.
+    /// Records the start of a run of failed deliveries (kept if one is already
+    /// recorded: the earliest start wins) or its end (`None`), without changing the
+    /// webhook's version.
     async fn set_failing_since(
         &self,
         id: &WebhookId,

@@ -154,7 +154,8 @@ impl SubscriberView for SqliteWebhookStore {
                     .transaction_with_behavior(TransactionBehavior::Immediate)
                     .or_backend()?;
                 let mut webhook = load(&tx, &id)?.ok_or(StoreError::NotFound)?;
-                webhook.failing_since = failing_since;
+                // A start is kept if one is already recorded: the earliest wins.
+                webhook.failing_since = failing_since.and(webhook.failing_since.or(failing_since));
                 let body = serde_json::to_string(&webhook).or_backend()?;
                 tx.execute(
                     "UPDATE webhooks SET body = ?2 WHERE id = ?1",

@@ -31,6 +31,7 @@ macro_rules! webhook_store_conformance {
                 subscribers_are_every_webhook_of_the_event_enabled_or_not,
                 set_failing_since_records_and_clears_without_a_new_version,
                 set_failing_since_of_an_unknown_webhook_is_not_found,
+                a_second_start_of_failures_keeps_the_first,
             ]
         );
     };
@@ -392,6 +393,24 @@ pub async fn set_failing_since_records_and_clears_without_a_new_version(store: &
     let cleared = store.get(&hook.id).await.expect("get").expect("stored");
     assert_eq!(cleared.failing_since, None);
     assert_eq!(cleared.version, 4);
+}
+
+pub async fn a_second_start_of_failures_keeps_the_first(store: &dyn WebhookStore) {
+    // GIVEN a webhook whose run of failures started at t30
+    let hook = webhook(&unique_event_type("failing"), ClientScope::all(), true);
+    store.insert(&hook).await.expect("insert");
+    store
+        .set_failing_since(&hook.id, Some(at(30)))
+        .await
+        .expect("set");
+    // WHEN another process, from a stale read, records a start at t40
+    store
+        .set_failing_since(&hook.id, Some(at(40)))
+        .await
+        .expect("set again");
+    // THEN the first start stays (the 5-day rule counts from it)
+    let stored = store.get(&hook.id).await.expect("get").expect("stored");
+    assert_eq!(stored.failing_since, Some(at(30)));
 }
 
 pub async fn set_failing_since_of_an_unknown_webhook_is_not_found(store: &dyn WebhookStore) {

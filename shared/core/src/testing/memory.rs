@@ -73,7 +73,7 @@ impl SubscriberView for MemoryWebhookStore {
     ) -> Result<(), StoreError> {
         let mut webhooks = lock(&self.webhooks);
         let stored = webhooks.get_mut(id).ok_or(StoreError::NotFound)?;
-        stored.failing_since = failing_since;
+        stored.failing_since = failing_since.and(stored.failing_since.or(failing_since));
         Ok(())
     }
 }

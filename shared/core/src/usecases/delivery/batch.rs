@@ -13,9 +13,6 @@ use super::work::{Ran, Work};
 use super::Dispatcher;
 use crate::ports::{DeadLetters, QueueMessage};
 
-/// Records of one batch processed at once (each fans out with its own concurrency).
-pub const RECORD_CONCURRENCY: usize = 4;
-
 /// Processes a batch; returns the message ids SQS should deliver again.
 pub async fn process_batch(
     dispatcher: &Dispatcher,
@@ -23,6 +20,7 @@ pub async fn process_batch(
     records: Vec<QueueMessage>,
     deadline: Option<Instant>,
 ) -> Vec<String> {
+    let records_len = records.len();
     let results: Vec<Option<String>> = stream::iter(records)
         .map(|record| {
             let span = tracing::info_span!("record", message_id = %record.message_id);
@@ -32,7 +30,10 @@ pub async fn process_batch(
             }
             .instrument(span)
         })
-        .buffer_unordered(RECORD_CONCURRENCY)
+        // Every record at once: a slow receiver in one record must not hold the start
+        // of the others. Requests stay bounded by the dispatcher's global and
+        // per-webhook caps.
+        .buffer_unordered(records_len.max(1))
         .collect()
         .await;
     results.into_iter().flatten().collect()

@@ -21,7 +21,7 @@ pub(super) struct Consequence {
 }
 
 impl Consequence {
-    fn of(outcome: Outcome) -> Self {
+    pub(super) fn of(outcome: Outcome) -> Self {
         Self {
             outcome,
             error: None,
@@ -29,7 +29,7 @@ impl Consequence {
         }
     }
 
-    fn because(self, error: impl Into<String>) -> Self {
+    pub(super) fn because(self, error: impl Into<String>) -> Self {
         Self {
             error: Some(error.into()),
             ..self
@@ -48,12 +48,7 @@ impl Dispatcher {
     ) -> Result<Consequence, StoreError> {
         match verdict(result) {
             Verdict::Delivered => {
-                if webhook.failing_since.is_some() {
-                    self.ports
-                        .webhooks
-                        .set_failing_since(&webhook.id, None)
-                        .await?;
-                }
+                self.record_failing_since(webhook, None).await;
                 Ok(Consequence::of(Outcome::Succeeded))
             }
             Verdict::Gone => {
@@ -63,16 +58,8 @@ impl Dispatcher {
             }
             Verdict::Refused(error) => Ok(Consequence::of(Outcome::Rejected).because(error)),
             Verdict::Failed { error, retry_after } => {
-                let failing_since = match webhook.failing_since {
-                    Some(since) => since,
-                    None => {
-                        self.ports
-                            .webhooks
-                            .set_failing_since(&webhook.id, Some(now))
-                            .await?;
-                        now
-                    }
-                };
+                let failing_since = webhook.failing_since.unwrap_or(now);
+                self.record_failing_since(webhook, Some(now)).await;
                 if failing_since.until(now) >= self.settings.disable_after {
                     let reason = format!("every delivery failed since {failing_since}");
                     self.disable(webhook, &reason, now).await?;
@@ -96,6 +83,28 @@ impl Dispatcher {
                     None => Ok(Consequence::of(Outcome::Exhausted).because(error)),
                 }
             }
+        }
+    }
+
+    /// Records the start (`Some`) or the end (`None`) of the webhook's run of failures,
+    /// once per change in this process however stale the webhook read was; the store
+    /// keeps the earliest start. Bookkeeping only: a failure to write it is logged
+    /// and tried again on the next attempt, never a reason to repeat the delivery.
+    async fn record_failing_since(&self, webhook: &Webhook, wanted: Option<Timestamp>) {
+        if !self
+            .isolation
+            .failing_since_needs_write(&webhook.id, webhook.failing_since, wanted)
+        {
+            return;
+        }
+        if let Err(error) = self
+            .ports
+            .webhooks
+            .set_failing_since(&webhook.id, wanted)
+            .await
+        {
+            self.isolation.failing_since_unknown(&webhook.id);
+            warn!(webhook_id = %webhook.id, error = %error, "could not record the webhook's run of failures");
         }
     }
 

@@ -4,6 +4,9 @@
 pub mod batch;
 mod consequences;
 mod grouped_log;
+pub mod isolation;
+#[cfg(test)]
+mod isolation_tests;
 mod outcome;
 mod request;
 #[cfg(test)]
@@ -14,13 +17,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{debug, info, warn, Instrument};
 
 pub use grouped_log::GroupedLogSink;
+pub use isolation::{Isolation, IsolationSettings};
 pub use outcome::{verdict, Verdict};
 pub use request::delivery_request;
 pub use work::{Ran, Work};
+
+use consequences::Consequence;
+use isolation::Admission;
 
 use crate::config::DEFAULT_DELIVERY_TIMEOUT;
 use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
@@ -60,6 +67,8 @@ pub struct DeliverySettings {
     /// Deliveries of one event made at once.
     pub concurrency: usize,
     pub disable_after: Duration,
+    /// Per-webhook lanes: the in-flight cap and the breaker.
+    pub isolation: IsolationSettings,
 }
 
 impl Default for DeliverySettings {
@@ -69,6 +78,7 @@ impl Default for DeliverySettings {
             schedule: RetrySchedule::default(),
             concurrency: 32,
             disable_after: DISABLE_AFTER,
+            isolation: IsolationSettings::default(),
         }
     }
 }
@@ -93,6 +103,18 @@ enum Start {
     Deferred,
 }
 
+/// What running one queued task came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskRun {
+    /// An attempt was made, with this outcome.
+    Attempted(Outcome),
+    /// Handed back to the queue, not attempted: not due yet, too close to the
+    /// deadline, or its webhook's lane is full. The attempt number is unchanged.
+    Requeued,
+    /// The webhook was deleted; the delivery is dropped.
+    Dropped,
+}
+
 /// Requests in flight at once across every clone of a dispatcher (each event fans out
 /// `concurrency` at a time, and a worker runs many events): it bounds the sockets
 /// open to receivers.
@@ -104,15 +126,17 @@ pub struct Dispatcher {
     settings: DeliverySettings,
     observer: Option<Arc<dyn DeliveryObserver>>,
     requests: Arc<Semaphore>,
+    isolation: Isolation,
 }
 
 impl Dispatcher {
     pub fn new(ports: DeliveryPorts, settings: DeliverySettings) -> Self {
         Self {
             ports,
-            settings,
             observer: None,
             requests: Arc::new(Semaphore::new(MAX_REQUESTS_IN_FLIGHT)),
+            isolation: Isolation::new(settings.isolation.clone()),
+            settings,
         }
     }
 
@@ -180,14 +204,19 @@ impl Dispatcher {
         webhook: Webhook,
         deadline: Option<Instant>,
     ) -> Result<Start, StoreError> {
-        let out_of_time = deadline.is_some_and(|deadline| {
-            Instant::now() + self.settings.timeout + DEADLINE_MARGIN >= deadline
-        });
-        if out_of_time {
+        if self.out_of_time(deadline) {
             self.ports.queue.enqueue(&task, Duration::ZERO).await?;
             return Ok(Start::Deferred);
         }
-        match self.attempt(&task, Some(webhook)).await {
+        let permit = match self.isolation.admit(&webhook.id, true) {
+            Admission::Now(permit) => permit,
+            Admission::Later { wait, why } => {
+                debug!(webhook_id = %webhook.id, delivery_id = %task.delivery_id, why, "delivery queued, not attempted inline");
+                self.ports.queue.enqueue(&task, wait).await?;
+                return Ok(Start::Deferred);
+            }
+        };
+        match self.attempt(&task, Some(webhook), permit).await {
             Ok(_) => Ok(Start::Attempted),
             Err(error) => {
                 // A store failed around the attempt: hand the task to the queue so the
@@ -199,9 +228,22 @@ impl Dispatcher {
         }
     }
 
-    /// Runs one queued task. Tasks that arrive before their time (queues with a
-    /// maximum delay) are put back for the remainder.
-    pub async fn run_task(&self, task: &DeliveryTask) -> Result<Option<Outcome>, StoreError> {
+    /// True when a request started now might not finish, with what follows it, before
+    /// `deadline`.
+    fn out_of_time(&self, deadline: Option<Instant>) -> bool {
+        deadline.is_some_and(|deadline| {
+            Instant::now() + self.settings.timeout + DEADLINE_MARGIN >= deadline
+        })
+    }
+
+    /// Runs one queued task. A task that arrives before its time (queues with a
+    /// maximum delay), that could not finish before `deadline`, or whose webhook's lane
+    /// is full goes back to the queue unattempted.
+    pub async fn run_task(
+        &self,
+        task: &DeliveryTask,
+        deadline: Option<Instant>,
+    ) -> Result<TaskRun, StoreError> {
         if let Some(not_before) = task.not_before {
             let now = self.ports.clock.now();
             if not_before > now {
@@ -209,30 +251,49 @@ impl Dispatcher {
                     .queue
                     .enqueue(task, now.until(not_before))
                     .await?;
-                return Ok(None);
+                return Ok(TaskRun::Requeued);
             }
         }
-        self.attempt(task, None).await
+        if self.out_of_time(deadline) {
+            self.ports.queue.enqueue(task, Duration::ZERO).await?;
+            return Ok(TaskRun::Requeued);
+        }
+        let permit = match self.isolation.admit(&task.webhook_id, false) {
+            Admission::Now(permit) => permit,
+            Admission::Later { wait, why } => {
+                debug!(webhook_id = %task.webhook_id, delivery_id = %task.delivery_id, why, "delivery task queued again, not attempted");
+                self.ports.queue.enqueue(task, wait).await?;
+                return Ok(TaskRun::Requeued);
+            }
+        };
+        Ok(match self.attempt(task, None, permit).await? {
+            Some(outcome) => TaskRun::Attempted(outcome),
+            None => TaskRun::Dropped,
+        })
     }
 
-    /// One attempt: send, classify, schedule what follows, record it. `None` when the
-    /// webhook no longer exists.
-    pub async fn attempt(
+    /// One attempt, holding its webhook's lane `permit`: send, classify, schedule what
+    /// follows, record it. `None` when the webhook no longer exists.
+    async fn attempt(
         &self,
         task: &DeliveryTask,
         known: Option<Webhook>,
+        permit: OwnedSemaphorePermit,
     ) -> Result<Option<Outcome>, StoreError> {
         // A debug span: at the default level nothing is formatted per successful
         // delivery; the events logged at info and above name the delivery themselves.
         let span = tracing::debug_span!("delivery", webhook_id = %task.webhook_id, event_id = %task.event.id,
             delivery_id = %task.delivery_id, attempt = task.attempt);
-        self.attempt_inner(task, known).instrument(span).await
+        self.attempt_inner(task, known, permit)
+            .instrument(span)
+            .await
     }
 
     async fn attempt_inner(
         &self,
         task: &DeliveryTask,
         known: Option<Webhook>,
+        permit: OwnedSemaphorePermit,
     ) -> Result<Option<Outcome>, StoreError> {
         let webhook = match known {
             Some(webhook) => webhook,
@@ -252,14 +313,9 @@ impl Dispatcher {
                 .disabled_reason
                 .clone()
                 .unwrap_or_else(|| "disabled by an admin".to_owned());
-            let record = self.record(
-                task,
-                now,
-                Outcome::Failed,
-                None,
-                Some(format!("webhook is disabled: {reason}")),
-                None,
-            );
+            let unsent =
+                Consequence::of(Outcome::Failed).because(format!("webhook is disabled: {reason}"));
+            let record = self.record(task, now, unsent, None, None);
             self.report(&record).await?;
             return Ok(Some(Outcome::Failed));
         }
@@ -267,6 +323,7 @@ impl Dispatcher {
             Some(_) => self.ports.secrets.get(&webhook.id, now).await?,
             None => None,
         };
+        let started = Instant::now();
         let result = match url::Url::parse(&webhook.url) {
             Ok(url) => {
                 let request =
@@ -279,16 +336,23 @@ impl Dispatcher {
                 error.to_string(),
             ))),
         };
+        // A timed-out or failed request is logged with the time it took too.
+        let elapsed = match &result {
+            Ok(response) => response.elapsed,
+            Err(SendError::Timeout(limit)) => *limit,
+            Err(_) => started.elapsed(),
+        };
+        drop(permit);
+        self.isolation.observe(&webhook.id, &result);
         let finished = self.ports.clock.now();
         let consequence = self.consequences(task, &webhook, &result, finished).await?;
         let outcome = consequence.outcome;
         let record = self.record(
             task,
             finished,
-            outcome,
+            consequence,
             result.as_ref().ok(),
-            consequence.error,
-            consequence.next_attempt_at,
+            Some(elapsed),
         );
         self.report(&record).await?;
         // Successes are the bulk of the traffic and are in the delivery log already:
@@ -312,11 +376,15 @@ impl Dispatcher {
         &self,
         task: &DeliveryTask,
         at: Timestamp,
-        outcome: Outcome,
+        consequence: Consequence,
         response: Option<&OutboundResponse>,
-        error: Option<String>,
-        next_attempt_at: Option<Timestamp>,
+        elapsed: Option<Duration>,
     ) -> LoggedAttempt {
+        let Consequence {
+            outcome,
+            error,
+            next_attempt_at,
+        } = consequence;
         LoggedAttempt {
             record: DeliveryLogRecord {
                 delivery_id: task.delivery_id.clone(),
@@ -327,8 +395,7 @@ impl Dispatcher {
                 attempt: task.attempt,
                 outcome,
                 status_code: response.map(|r| r.status),
-                elapsed_ms: response
-                    .map(|r| u64::try_from(r.elapsed.as_millis()).unwrap_or(u64::MAX)),
+                elapsed_ms: elapsed.map(|e| u64::try_from(e.as_millis()).unwrap_or(u64::MAX)),
                 error,
                 response_excerpt: response
                     .map(|r| r.excerpt.clone())

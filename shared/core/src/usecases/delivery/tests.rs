@@ -11,24 +11,36 @@ use crate::testing::fakes::{answer, ManualClock, ScriptedSender};
 use crate::testing::fixtures::{base_time, event, webhook};
 use crate::testing::memory::{MemoryLogs, MemorySecretStore, MemoryTaskQueue, MemoryWebhookStore};
 
-const TYPE: &str = "report.publish_status";
+pub(super) const TYPE: &str = "report.publish_status";
 
-struct World {
-    webhooks: Arc<MemoryWebhookStore>,
-    queue: Arc<MemoryTaskQueue>,
-    logs: Arc<MemoryLogs>,
-    sender: Arc<ScriptedSender>,
-    clock: Arc<ManualClock>,
-    dispatcher: Dispatcher,
+pub(super) struct World<S = ScriptedSender> {
+    pub webhooks: Arc<MemoryWebhookStore>,
+    pub queue: Arc<MemoryTaskQueue>,
+    pub logs: Arc<MemoryLogs>,
+    pub sender: Arc<S>,
+    pub clock: Arc<ManualClock>,
+    pub dispatcher: Dispatcher,
 }
 
 /// A dispatcher on memory adapters whose receiver answers `script` (then 200), with
 /// a retry schedule without jitter.
 fn world(script: Vec<Result<OutboundResponse, SendError>>) -> World {
+    world_with(
+        ScriptedSender::answering(script),
+        DeliverySettings::default(),
+    )
+}
+
+/// A dispatcher on memory adapters with this sender and these settings (the retry
+/// schedule replaced by one without jitter).
+pub(super) fn world_with<S: HttpSender + 'static>(
+    sender: S,
+    settings: DeliverySettings,
+) -> World<S> {
     let webhooks = Arc::new(MemoryWebhookStore::default());
     let queue = Arc::new(MemoryTaskQueue::default());
     let logs = Arc::new(MemoryLogs::default());
-    let sender = Arc::new(ScriptedSender::answering(script));
+    let sender = Arc::new(sender);
     let clock = Arc::new(ManualClock::at(base_time()));
     let ports = DeliveryPorts {
         webhooks: webhooks.clone(),
@@ -40,7 +52,7 @@ fn world(script: Vec<Result<OutboundResponse, SendError>>) -> World {
     };
     let settings = DeliverySettings {
         schedule: RetrySchedule::new(vec![Duration::from_secs(5), Duration::from_secs(300)], 0.0),
-        ..DeliverySettings::default()
+        ..settings
     };
     World {
         webhooks,
@@ -52,7 +64,7 @@ fn world(script: Vec<Result<OutboundResponse, SendError>>) -> World {
     }
 }
 
-async fn stored(world: &World, hook: &Webhook) -> Webhook {
+pub(super) async fn stored<S>(world: &World<S>, hook: &Webhook) -> Webhook {
     world.webhooks.insert(hook).await.expect("insert");
     hook.clone()
 }
@@ -177,9 +189,9 @@ async fn the_last_failed_attempt_is_exhausted_and_queues_nothing() {
     let first = DeliveryTask::first(event(TYPE, "acme"), hook.id.clone());
     let last = first.next(base_time()).next(base_time());
     // WHEN it runs and fails
-    let outcome = world.dispatcher.run_task(&last).await.expect("run");
+    let outcome = world.dispatcher.run_task(&last, None).await.expect("run");
     // THEN the delivery is exhausted and nothing more is queued
-    assert_eq!(outcome, Some(Outcome::Exhausted));
+    assert_eq!(outcome, TaskRun::Attempted(Outcome::Exhausted));
     assert!(world.queue.enqueued().is_empty());
 }
 
@@ -279,9 +291,9 @@ async fn a_task_for_a_disabled_webhook_is_logged_as_failed_without_a_request() {
     let hook = stored(&world, &hook).await;
     let task = DeliveryTask::first(event(TYPE, "acme"), hook.id.clone()).next(base_time());
     // WHEN it runs
-    let outcome = world.dispatcher.run_task(&task).await.expect("run");
+    let outcome = world.dispatcher.run_task(&task, None).await.expect("run");
     // THEN no request is made and the attempt is logged as failed with why
-    assert_eq!(outcome, Some(Outcome::Failed));
+    assert_eq!(outcome, TaskRun::Attempted(Outcome::Failed));
     assert!(world.sender.requests().is_empty());
     let record = &world.logs.all()[0].record;
     assert!(record
@@ -298,9 +310,9 @@ async fn a_task_that_arrives_early_is_put_back_for_the_rest_of_its_wait() {
     let task = DeliveryTask::first(event(TYPE, "acme"), hook.id.clone())
         .next(base_time().plus(Duration::from_secs(1200)));
     // WHEN it runs now
-    let outcome = world.dispatcher.run_task(&task).await.expect("run");
+    let outcome = world.dispatcher.run_task(&task, None).await.expect("run");
     // THEN nothing is sent and it waits again for the remainder
-    assert_eq!(outcome, None);
+    assert_eq!(outcome, TaskRun::Requeued);
     assert!(world.sender.requests().is_empty());
     assert_eq!(world.queue.enqueued()[0].1, Duration::from_secs(1200));
 }

@@ -80,7 +80,7 @@ impl Work {
                     Ran::Failed(failure)
                 }
             },
-            Work::Delivery(task) => match dispatcher.run_task(task).await {
+            Work::Delivery(task) => match dispatcher.run_task(task, deadline).await {
                 Ok(_) => Ran::Done,
                 Err(failure) => {
                     error!(delivery_id = %task.delivery_id, attempt = task.attempt, error = %failure,

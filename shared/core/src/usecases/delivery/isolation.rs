@@ -1,0 +1,249 @@
+//! Isolation: a slow, hanging or failing receiver may delay only its own deliveries.
+//! Each webhook has a lane in this process: at most `max_in_flight` requests to it at
+//! once, and a breaker that opens after a run of timeouts. A delivery the lane cannot
+//! take now is not an attempt: the dispatcher hands it to the task queue to come back
+//! later, with the same attempt number, and logs nothing as failed.
+//!
+//! The breaker only sends *inline* deliveries (fan-out's first attempts) to the queue:
+//! queued work of that webhook is still attempted when due, within the in-flight cap,
+//! so a receiver that recovers is seen at once and no delivery circulates for ever.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::domain::ids::WebhookId;
+use crate::domain::time::Timestamp;
+use crate::outbound::{OutboundResponse, SendError};
+
+/// Requests outstanding to one webhook in one process unless
+/// `MAX_IN_FLIGHT_PER_WEBHOOK` says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK: usize = 8;
+/// Timeouts in a row after which a webhook's breaker opens.
+pub const BREAKER_TIMEOUTS: u32 = 3;
+/// How long an open breaker sends a webhook's new deliveries straight to the queue.
+pub const BREAKER_OPEN_FOR: Duration = Duration::from_secs(30);
+/// How long a delivery that found its webhook's lane full waits in the queue.
+pub const LANE_FULL_WAIT: Duration = Duration::from_secs(1);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IsolationSettings {
+    /// At most this many requests to one webhook at once (1–64).
+    pub max_in_flight: usize,
+    pub breaker_timeouts: u32,
+    pub breaker_open_for: Duration,
+    pub lane_full_wait: Duration,
+}
+
+impl Default for IsolationSettings {
+    fn default() -> Self {
+        Self {
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK,
+            breaker_timeouts: BREAKER_TIMEOUTS,
+            breaker_open_for: BREAKER_OPEN_FOR,
+            lane_full_wait: LANE_FULL_WAIT,
+        }
+    }
+}
+
+/// Whether a delivery may be attempted now.
+#[derive(Debug)]
+pub enum Admission {
+    /// Go: hold the permit for as long as the request is in flight.
+    Now(OwnedSemaphorePermit),
+    /// Not now: hand the delivery to the queue for this long.
+    Later { wait: Duration, why: &'static str },
+}
+
+/// One webhook's lane.
+struct Lane {
+    permits: Arc<Semaphore>,
+    timeouts_in_a_row: u32,
+    open_until: Option<Instant>,
+    /// What this process last wrote as the webhook's `failing_since` (`Some(None)`:
+    /// cleared), so a batch that read a stale webhook writes it once, not per attempt.
+    failing_since_written: Option<Option<Timestamp>>,
+}
+
+/// Every webhook's lane in this process. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct Isolation {
+    settings: IsolationSettings,
+    lanes: Arc<Mutex<HashMap<WebhookId, Lane>>>,
+}
+
+impl Isolation {
+    pub fn new(settings: IsolationSettings) -> Self {
+        Self {
+            settings,
+            lanes: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    pub fn settings(&self) -> &IsolationSettings {
+        &self.settings
+    }
+
+    fn with_lane<T>(&self, webhook: &WebhookId, f: impl FnOnce(&mut Lane) -> T) -> T {
+        let mut lanes = self.lanes.lock().unwrap_or_else(PoisonError::into_inner);
+        let max = self.settings.max_in_flight.max(1);
+        let lane = lanes.entry(webhook.clone()).or_insert_with(|| Lane {
+            permits: Arc::new(Semaphore::new(max)),
+            timeouts_in_a_row: 0,
+            open_until: None,
+            failing_since_written: None,
+        });
+        f(lane)
+    }
+
+    /// May a delivery to `webhook` start now? `inline` is fan-out's first attempt,
+    /// which an open breaker sends to the queue.
+    pub fn admit(&self, webhook: &WebhookId, inline: bool) -> Admission {
+        self.with_lane(webhook, |lane| {
+            let now = Instant::now();
+            if let Some(until) = lane.open_until {
+                if until <= now {
+                    // Half-open: the next attempt decides.
+                    lane.open_until = None;
+                } else if inline {
+                    return Admission::Later {
+                        wait: Duration::ZERO,
+                        why: "its receiver keeps timing out",
+                    };
+                }
+            }
+            match Arc::clone(&lane.permits).try_acquire_owned() {
+                Ok(permit) => Admission::Now(permit),
+                Err(_) => Admission::Later {
+                    wait: self.settings.lane_full_wait,
+                    why: "its in-flight limit is reached",
+                },
+            }
+        })
+    }
+
+    /// Learns from an attempt's result: timeouts in a row open the breaker; any answer
+    /// closes it.
+    pub fn observe(&self, webhook: &WebhookId, result: &Result<OutboundResponse, SendError>) {
+        let settings = &self.settings;
+        self.with_lane(webhook, |lane| match result {
+            Err(SendError::Timeout(_)) => {
+                lane.timeouts_in_a_row = lane.timeouts_in_a_row.saturating_add(1);
+                if lane.timeouts_in_a_row >= settings.breaker_timeouts {
+                    lane.open_until = Some(Instant::now() + settings.breaker_open_for);
+                }
+            }
+            Ok(_) => {
+                lane.timeouts_in_a_row = 0;
+                lane.open_until = None;
+            }
+            Err(_) => {}
+        });
+    }
+
+    /// Whether `failing_since` should be written as `wanted`, given what the webhook
+    /// read said (`stored`) and what this process wrote before; records it as written.
+    pub fn failing_since_needs_write(
+        &self,
+        webhook: &WebhookId,
+        stored: Option<Timestamp>,
+        wanted: Option<Timestamp>,
+    ) -> bool {
+        self.with_lane(webhook, |lane| {
+            let known = lane.failing_since_written.unwrap_or(stored);
+            let needed = known.is_some() != wanted.is_some();
+            if needed {
+                lane.failing_since_written = Some(wanted);
+            }
+            needed
+        })
+    }
+
+    /// Forgets a write that failed, so the next attempt tries it again.
+    pub fn failing_since_unknown(&self, webhook: &WebhookId) {
+        self.with_lane(webhook, |lane| lane.failing_since_written = None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::fakes::answer;
+
+    fn settings() -> IsolationSettings {
+        IsolationSettings {
+            max_in_flight: 2,
+            breaker_timeouts: 2,
+            breaker_open_for: Duration::from_secs(60),
+            lane_full_wait: Duration::from_secs(1),
+        }
+    }
+
+    fn webhook(id: &str) -> WebhookId {
+        WebhookId::from_trusted(id)
+    }
+
+    #[test]
+    fn a_full_lane_sends_the_next_delivery_to_wait_and_frees_with_the_permit() {
+        // Given a lane of two with both permits taken
+        let isolation = Isolation::new(settings());
+        let first = isolation.admit(&webhook("wh_a"), true);
+        let second = isolation.admit(&webhook("wh_a"), false);
+        assert!(matches!(first, Admission::Now(_)) && matches!(second, Admission::Now(_)));
+        // When a third comes
+        let third = isolation.admit(&webhook("wh_a"), false);
+        // Then it waits in the queue; another webhook is not affected
+        assert!(matches!(third, Admission::Later { wait, .. } if wait == Duration::from_secs(1)));
+        assert!(matches!(
+            isolation.admit(&webhook("wh_b"), true),
+            Admission::Now(_)
+        ));
+        // And once a request ends, the lane takes one again
+        drop(first);
+        assert!(matches!(
+            isolation.admit(&webhook("wh_a"), true),
+            Admission::Now(_)
+        ));
+    }
+
+    #[test]
+    fn timeouts_in_a_row_open_the_breaker_for_inline_deliveries_only() {
+        // Given two timeouts in a row
+        let isolation = Isolation::new(settings());
+        let id = webhook("wh_slow");
+        let timeout = Err(SendError::Timeout(Duration::from_secs(5)));
+        isolation.observe(&id, &timeout);
+        assert!(matches!(isolation.admit(&id, true), Admission::Now(_)));
+        isolation.observe(&id, &timeout);
+        // When fan-out and a queued task come
+        let inline = isolation.admit(&id, true);
+        let queued = isolation.admit(&id, false);
+        // Then fan-out goes to the queue at once; the queued task is still attempted
+        assert!(matches!(inline, Admission::Later { wait, .. } if wait.is_zero()));
+        assert!(matches!(queued, Admission::Now(_)));
+        // And an answer (even an error status) closes the breaker
+        isolation.observe(&id, &answer(500));
+        assert!(matches!(isolation.admit(&id, true), Admission::Now(_)));
+    }
+
+    #[test]
+    fn failing_since_is_written_once_per_change_even_from_a_stale_read() {
+        let isolation = Isolation::new(settings());
+        let id = webhook("wh_1");
+        let now = Timestamp::from_unix_millis(1_000);
+        // Four failures of one batch, all read failing_since = None
+        let writes = (0..4)
+            .filter(|_| isolation.failing_since_needs_write(&id, None, Some(now)))
+            .count();
+        assert_eq!(writes, 1);
+        // A success read with the old None still clears it, once
+        assert!(isolation.failing_since_needs_write(&id, None, None));
+        assert!(!isolation.failing_since_needs_write(&id, None, None));
+        // A failed write is tried again next time
+        assert!(isolation.failing_since_needs_write(&id, None, Some(now)));
+        isolation.failing_since_unknown(&id);
+        assert!(isolation.failing_since_needs_write(&id, None, Some(now)));
+    }
+}

@@ -1,0 +1,193 @@
+//! Isolation through the Dispatcher on memory adapters: the per-webhook in-flight
+//! cap, the breaker, the deadline rule of queued tasks, and what a timeout logs.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+
+use super::tests::{stored, world_with, TYPE};
+use super::*;
+use crate::outbound::OutboundRequest;
+use crate::testing::fakes::{answer, ScriptedSender};
+use crate::testing::fixtures::{base_time, event, webhook};
+
+/// A receiver that holds every request until the test lets it go.
+struct HeldReceiver {
+    gate: Arc<Semaphore>,
+    arrived: Arc<Semaphore>,
+}
+
+#[async_trait]
+impl HttpSender for HeldReceiver {
+    async fn post(&self, _request: OutboundRequest) -> Result<OutboundResponse, SendError> {
+        self.arrived.add_permits(1);
+        let _pass = self.gate.acquire().await;
+        answer(200)
+    }
+}
+
+fn lanes_of(max_in_flight: usize) -> DeliverySettings {
+    DeliverySettings {
+        isolation: IsolationSettings {
+            max_in_flight,
+            ..IsolationSettings::default()
+        },
+        ..DeliverySettings::default()
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_over_its_in_flight_cap_has_its_next_delivery_wait_in_the_queue() {
+    // GIVEN a webhook with a cap of one and a receiver holding the first request
+    let gate = Arc::new(Semaphore::new(0));
+    let arrived = Arc::new(Semaphore::new(0));
+    let receiver = HeldReceiver {
+        gate: gate.clone(),
+        arrived: arrived.clone(),
+    };
+    let world = world_with(receiver, lanes_of(1));
+    let hook = stored(&world, &webhook(TYPE)).await;
+    let dispatcher = world.dispatcher.clone();
+    let first =
+        tokio::spawn(async move { dispatcher.process_event(&event(TYPE, "acme"), None).await });
+    let _ = tokio::time::timeout(Duration::from_secs(10), arrived.acquire())
+        .await
+        .expect("the first request arrives");
+    // WHEN a second event comes while the first request is in flight
+    let second = world
+        .dispatcher
+        .process_event(&event(TYPE, "acme"), None)
+        .await
+        .expect("process");
+    // THEN the second delivery is queued as its first attempt, and nothing is logged
+    assert_eq!(second.deferred, 1);
+    let queued = world.queue.enqueued();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].0.attempt, 1);
+    assert_eq!(queued[0].0.webhook_id, hook.id);
+    assert_eq!(queued[0].1, LANE_FULL_WAIT_FOR_TESTS);
+    // AND once the first answers, it is logged as the only attempt
+    gate.add_permits(1);
+    first.await.expect("join").expect("process");
+    let logged = world.logs.all();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].record.outcome, Outcome::Succeeded);
+}
+
+const LANE_FULL_WAIT_FOR_TESTS: Duration = isolation::LANE_FULL_WAIT;
+
+#[tokio::test]
+async fn after_timeouts_in_a_row_new_deliveries_skip_the_inline_attempt() {
+    // GIVEN a receiver that timed out three times in a row
+    let timeout = || Err(SendError::Timeout(Duration::from_secs(5)));
+    let world = world_with(
+        ScriptedSender::answering([timeout(), timeout(), timeout()]),
+        DeliverySettings::default(),
+    );
+    stored(&world, &webhook(TYPE)).await;
+    for _ in 0..3 {
+        world
+            .dispatcher
+            .process_event(&event(TYPE, "acme"), None)
+            .await
+            .expect("process");
+    }
+    assert_eq!(world.sender.requests().len(), 3);
+    let retries = world.queue.enqueued().len();
+    // WHEN the next event comes
+    let fan_out = world
+        .dispatcher
+        .process_event(&event(TYPE, "acme"), None)
+        .await
+        .expect("process");
+    // THEN it is queued at once as a first attempt, without a request or a log record
+    assert_eq!(fan_out.deferred, 1);
+    assert_eq!(world.sender.requests().len(), 3);
+    assert_eq!(world.logs.all().len(), 3);
+    let queued = world.queue.enqueued();
+    assert_eq!(queued.len(), retries + 1);
+    assert_eq!(queued[retries].0.attempt, 1);
+    assert_eq!(queued[retries].1, Duration::ZERO);
+    // AND queued work of the webhook is still attempted (its receiver may be back)
+    let run = world
+        .dispatcher
+        .run_task(&queued[retries].0, None)
+        .await
+        .expect("run");
+    assert_eq!(run, TaskRun::Attempted(Outcome::Succeeded));
+}
+
+#[tokio::test]
+async fn a_queued_task_that_cannot_finish_before_the_deadline_goes_back_unattempted() {
+    // GIVEN a task due now and an invocation deadline closer than one timeout
+    let world = world_with(ScriptedSender::default(), DeliverySettings::default());
+    let hook = stored(&world, &webhook(TYPE)).await;
+    let task = DeliveryTask::first(event(TYPE, "acme"), hook.id.clone()).next(base_time());
+    let deadline = Instant::now() + Duration::from_secs(1);
+    // WHEN it runs
+    let run = world
+        .dispatcher
+        .run_task(&task, Some(deadline))
+        .await
+        .expect("run");
+    // THEN no request is made and the same attempt is queued again, at once
+    assert_eq!(run, TaskRun::Requeued);
+    assert!(world.sender.requests().is_empty());
+    assert!(world.logs.all().is_empty());
+    assert_eq!(world.queue.enqueued(), vec![(task, Duration::ZERO)]);
+}
+
+#[tokio::test]
+async fn a_timed_out_attempt_is_logged_with_the_time_it_took() {
+    // GIVEN a receiver that does not answer within the 5 s timeout
+    let world = world_with(
+        ScriptedSender::answering([Err(SendError::Timeout(Duration::from_secs(5)))]),
+        DeliverySettings::default(),
+    );
+    stored(&world, &webhook(TYPE)).await;
+    // WHEN an event is delivered
+    world
+        .dispatcher
+        .process_event(&event(TYPE, "acme"), None)
+        .await
+        .expect("process");
+    // THEN the retrying attempt carries elapsed_ms = the timeout
+    let logged = world.logs.all();
+    assert_eq!(logged[0].record.outcome, Outcome::Retrying);
+    assert_eq!(logged[0].record.elapsed_ms, Some(5000));
+}
+
+#[tokio::test]
+async fn failures_from_a_stale_read_keep_the_first_start_of_the_run() {
+    // GIVEN a healthy webhook whose receiver now fails twice
+    let world = world_with(
+        ScriptedSender::answering([answer(500), answer(500)]),
+        DeliverySettings::default(),
+    );
+    let hook = stored(&world, &webhook(TYPE)).await;
+    // WHEN two attempts fail, both from the same (stale) read of the webhook
+    let first = DeliveryTask::first(event(TYPE, "acme"), hook.id.clone());
+    let second = DeliveryTask::first(event(TYPE, "globex"), hook.id.clone());
+    world
+        .dispatcher
+        .attempt(&first, Some(hook.clone()), permit())
+        .await
+        .expect("attempt");
+    world.clock.advance(Duration::from_secs(60));
+    world
+        .dispatcher
+        .attempt(&second, Some(hook.clone()), permit())
+        .await
+        .expect("attempt");
+    // THEN the run of failures starts at the first failure
+    let stored = world.webhooks.stored(&hook.id).expect("kept");
+    assert_eq!(stored.failing_since, Some(base_time()));
+}
+
+fn permit() -> OwnedSemaphorePermit {
+    Arc::new(Semaphore::new(1))
+        .try_acquire_owned()
+        .expect("a fresh permit")
+}
