@@ -55,7 +55,8 @@ ARCH ?= arm64
 package:
 	cd infra && bash ../scripts/infra-lint.sh sam build --parameter-overrides Architecture=$(ARCH)
 
-## The README's signature-verification snippets (Python and Node) against fixed vectors.
+## The signature-verification snippets of docs/verifying-signatures.md (Python and
+## Node) against fixed vectors.
 examples:
 	bash examples/verify/check.sh
 

@@ -1,4 +1,4 @@
-// Keyboard use (issue 7's accessibility basics): the actions menu opens with Enter and
+// Keyboard use (the accessibility basics): the actions menu opens with Enter and
 // moves with the arrow keys, Escape closes it; the Enabled switch flips with Space and
 // Enter; the delete confirmation is a modal dialog that gives focus back.
 

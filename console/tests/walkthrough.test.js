@@ -1,4 +1,4 @@
-// The seed's walk-through in a browser (issue 7): create a webhook through the form
+// The walk-through in a browser: create a webhook through the form
 // (a bad URL first), test the connection, save, toggle Enabled off and on, send an
 // event, see its delivery in the log, redeliver it, delete the webhook.
 

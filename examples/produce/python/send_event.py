@@ -8,9 +8,9 @@ read AWS_REGION) and honours AWS_ENDPOINT_URL.
 
     EVENTS_QUEUE_URL=https://sqs... python3 send_event.py
 
-sends the example event and prints its SQS message id. The README embeds this file
-from its first import to the end-of-snippet marker; tests/tests/producers.rs runs it
-against the moto emulator.
+sends the example event and prints its SQS message id. docs/producers.md embeds this
+file from its first import to the end-of-snippet marker (tests/tests/it/readme.rs
+checks it); tests/tests/it/aws/producers.rs runs it against the moto emulator.
 """
 
 import json
