@@ -1,4 +1,4 @@
-//! The producers against the emulator: the README's Python snippet
+//! The producers against the emulator: docs/producers.md's Python snippet
 //! (examples/produce/python/send_event.py, run with the repository's .venv Python;
 //! boto3 comes with moto) and `webhooks send --queue-url`. What each puts on a queue is
 //! an event the delivery function accepts. (The Rust snippet is tested in its own
