@@ -51,10 +51,7 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
         GuardedSender::new(config.policy.clone()).map_err(|e| CliError::runtime(e.to_string()))?;
     let dispatcher = stores.dispatcher(
         Arc::new(sender.clone()),
-        DeliverySettings {
-            timeout: config.timeout,
-            ..DeliverySettings::default()
-        },
+        DeliverySettings::from_outbound(&config),
     );
     let worker = stores.worker(dispatcher, WorkerSettings::default());
     let pruner = stores.pruner(PrunerSettings {

@@ -35,30 +35,51 @@ impl Delivery {
 pub struct Receiver {
     pub addr: SocketAddr,
     received: Arc<Mutex<Vec<Delivery>>>,
+    concurrency: Arc<Mutex<(usize, usize)>>,
 }
 
 impl Receiver {
     /// Answers `statuses[n]` to the n-th request, then the last status forever.
     pub async fn start(statuses: Vec<u16>) -> Receiver {
+        Self::answering_after(statuses, Duration::ZERO).await
+    }
+
+    /// Like [`start`](Self::start), each answer `delay` after the request arrived (a
+    /// slow receiver; one past the delivery timeout hangs). Requests are recorded as
+    /// they arrive.
+    pub async fn answering_after(statuses: Vec<u16>, delay: Duration) -> Receiver {
         let received: Arc<Mutex<Vec<Delivery>>> = Arc::default();
+        let concurrency: Arc<Mutex<(usize, usize)>> = Arc::default();
         let log = received.clone();
+        let open = concurrency.clone();
         let script = Arc::new(statuses);
         let app = Router::new().fallback(
             move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
                 let log = log.clone();
+                let open = open.clone();
                 let script = script.clone();
                 async move {
-                    let mut requests = log.lock().unwrap_or_else(|e| e.into_inner());
-                    let status = script
-                        .get(requests.len())
-                        .or(script.last())
-                        .copied()
-                        .unwrap_or(200);
-                    requests.push(Delivery {
-                        path: uri.path().to_owned(),
-                        headers,
-                        body,
-                    });
+                    let status = {
+                        let mut requests = log.lock().unwrap_or_else(|e| e.into_inner());
+                        let status = script
+                            .get(requests.len())
+                            .or(script.last())
+                            .copied()
+                            .unwrap_or(200);
+                        requests.push(Delivery {
+                            path: uri.path().to_owned(),
+                            headers,
+                            body,
+                        });
+                        status
+                    };
+                    {
+                        let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+                        open.0 += 1;
+                        open.1 = open.1.max(open.0);
+                    }
+                    tokio::time::sleep(delay).await;
+                    open.lock().unwrap_or_else(|e| e.into_inner()).0 -= 1;
                     StatusCode::from_u16(status)
                         .unwrap_or(StatusCode::OK)
                         .into_response()
@@ -70,7 +91,16 @@ impl Receiver {
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
         tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-        Receiver { addr, received }
+        Receiver {
+            addr,
+            received,
+            concurrency,
+        }
+    }
+
+    /// The most requests it held open at once (answered ones do not count).
+    pub fn max_concurrent(&self) -> usize {
+        self.concurrency.lock().unwrap_or_else(|e| e.into_inner()).1
     }
 
     pub fn url(&self, path: &str) -> String {

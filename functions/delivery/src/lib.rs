@@ -106,10 +106,7 @@ impl Delivery {
             sender: Arc::new(GuardedSender::new(config.outbound.policy.clone())?),
             clock: clock.clone(),
         };
-        let settings = DeliverySettings {
-            timeout: config.outbound.timeout,
-            ..DeliverySettings::default()
-        };
+        let settings = DeliverySettings::from_outbound(&config.outbound);
         let dead_letters = SqsDeadLetters::new(clients.sqs.clone(), &config.events_dlq_url);
         Ok(Self::with_ports(ports, settings, Arc::new(dead_letters)))
     }

@@ -64,7 +64,14 @@ pub struct OutboundConfig {
     pub timeout: Duration,
     /// `WEBHOOKS_ALLOW_NETS` and `WEBHOOKS_REQUIRE_HTTPS`.
     pub policy: OutboundPolicy,
+    /// `MAX_IN_FLIGHT_PER_WEBHOOK`: 1–64, default 8. Requests outstanding to one
+    /// webhook from one process; its other deliveries wait in the queue.
+    pub max_in_flight_per_webhook: usize,
 }
+
+/// Requests outstanding to one webhook in one process unless
+/// `MAX_IN_FLIGHT_PER_WEBHOOK` says otherwise.
+pub const DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK: usize = 8;
 
 impl OutboundConfig {
     /// `default_allow_nets` applies when `WEBHOOKS_ALLOW_NETS` is unset: loopback for
@@ -72,9 +79,17 @@ impl OutboundConfig {
     pub fn from_env(env: &dyn Env, default_allow_nets: &str) -> Result<Self, ConfigError> {
         let default_ms = DEFAULT_DELIVERY_TIMEOUT.as_millis() as u64;
         let timeout_ms = number(env, "DELIVERY_TIMEOUT_MS", default_ms, 1000..=30_000)?;
+        let max_in_flight = number(
+            env,
+            "MAX_IN_FLIGHT_PER_WEBHOOK",
+            DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK as u64,
+            1..=64,
+        )?;
         Ok(Self {
             timeout: Duration::from_millis(timeout_ms),
             policy: outbound_policy(env, default_allow_nets)?,
+            max_in_flight_per_webhook: usize::try_from(max_in_flight)
+                .unwrap_or(DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK),
         })
     }
 }
@@ -174,6 +189,15 @@ mod tests {
     }
 
     #[test]
+    fn the_in_flight_cap_per_webhook_defaults_to_8_and_can_be_set() {
+        let default = OutboundConfig::from_env(&env(&[]), "").unwrap();
+        assert_eq!(default.max_in_flight_per_webhook, 8);
+        let set =
+            OutboundConfig::from_env(&env(&[("MAX_IN_FLIGHT_PER_WEBHOOK", "2")]), "").unwrap();
+        assert_eq!(set.max_in_flight_per_webhook, 2);
+    }
+
+    #[test]
     fn the_local_default_opens_loopback_unless_overridden() {
         let local = OutboundConfig::from_env(&env(&[]), "127.0.0.0/8,::1/128").unwrap();
         assert_eq!(local.policy.allow_nets.len(), 2);
@@ -187,6 +211,8 @@ mod tests {
         let cases = [
             ("DELIVERY_TIMEOUT_MS", "100"),
             ("DELIVERY_TIMEOUT_MS", "fast"),
+            ("MAX_IN_FLIGHT_PER_WEBHOOK", "0"),
+            ("MAX_IN_FLIGHT_PER_WEBHOOK", "65"),
             ("WEBHOOKS_ALLOW_NETS", "nope"),
             ("WEBHOOKS_REQUIRE_HTTPS", "maybe"),
         ];

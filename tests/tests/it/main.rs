@@ -12,5 +12,6 @@ mod conformance_memory;
 mod conformance_sqlite;
 mod delivery_flow;
 mod infra_template;
+mod isolation_local;
 mod queue_batches;
 mod readme;

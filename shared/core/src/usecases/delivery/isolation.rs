@@ -14,13 +14,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::config::DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK;
 use crate::domain::ids::WebhookId;
 use crate::domain::time::Timestamp;
 use crate::outbound::{OutboundResponse, SendError};
 
-/// Requests outstanding to one webhook in one process unless
-/// `MAX_IN_FLIGHT_PER_WEBHOOK` says otherwise.
-pub const DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK: usize = 8;
 /// Timeouts in a row after which a webhook's breaker opens.
 pub const BREAKER_TIMEOUTS: u32 = 3;
 /// How long an open breaker sends a webhook's new deliveries straight to the queue.

@@ -29,7 +29,7 @@ pub use work::{Ran, Work};
 use consequences::Consequence;
 use isolation::Admission;
 
-use crate::config::DEFAULT_DELIVERY_TIMEOUT;
+use crate::config::{OutboundConfig, DEFAULT_DELIVERY_TIMEOUT};
 use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
 use crate::domain::event::Event;
 use crate::domain::retry::RetrySchedule;
@@ -69,6 +69,22 @@ pub struct DeliverySettings {
     pub disable_after: Duration,
     /// Per-webhook lanes: the in-flight cap and the breaker.
     pub isolation: IsolationSettings,
+}
+
+impl DeliverySettings {
+    /// The defaults, with what the environment set for every delivering process
+    /// (`DELIVERY_TIMEOUT_MS`, `MAX_IN_FLIGHT_PER_WEBHOOK`).
+    pub fn from_outbound(config: &OutboundConfig) -> Self {
+        let defaults = Self::default();
+        Self {
+            timeout: config.timeout,
+            isolation: IsolationSettings {
+                max_in_flight: config.max_in_flight_per_webhook,
+                ..defaults.isolation.clone()
+            },
+            ..defaults
+        }
+    }
 }
 
 impl Default for DeliverySettings {
