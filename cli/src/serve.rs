@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::watch;
-use webhooks_core::config::{log_retention, OutboundConfig, ProcessEnv};
+use webhooks_core::config::{log_retention, max_in_flight_per_webhook, OutboundConfig, ProcessEnv};
 use webhooks_core::domain::time::SystemClock;
 use webhooks_core::outbound::GuardedSender;
 use webhooks_core::usecases::delivery::DeliverySettings;
@@ -39,6 +39,8 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
     let config = OutboundConfig::from_env(&ProcessEnv, LOCAL_ALLOW_NETS)
         .map_err(|e| CliError::runtime(e.to_string()))?;
     let retention = log_retention(&ProcessEnv).map_err(|e| CliError::runtime(e.to_string()))?;
+    let max_in_flight =
+        max_in_flight_per_webhook(&ProcessEnv).map_err(|e| CliError::runtime(e.to_string()))?;
 
     let clock = Arc::new(SystemClock);
     let stores = LocalStores::open(&options.db, clock.clone()).map_err(|e| {
@@ -51,7 +53,7 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
         GuardedSender::new(config.policy.clone()).map_err(|e| CliError::runtime(e.to_string()))?;
     let dispatcher = stores.dispatcher(
         Arc::new(sender.clone()),
-        DeliverySettings::from_outbound(&config),
+        DeliverySettings::configured(&config, max_in_flight),
     );
     let worker = stores.worker(dispatcher, WorkerSettings::default());
     let pruner = stores.pruner(PrunerSettings {

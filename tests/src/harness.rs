@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::sync::watch;
-use webhooks_core::config::{OutboundConfig, DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK};
+use webhooks_core::config::OutboundConfig;
 use webhooks_core::domain::retry::RetrySchedule;
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::outbound::{GuardedSender, OutboundPolicy};
@@ -69,7 +69,6 @@ impl Harness {
         let config = OutboundConfig {
             timeout: Duration::from_secs(2),
             policy: options.policy,
-            max_in_flight_per_webhook: DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK,
         };
         let sender = GuardedSender::new(config.policy.clone()).expect("sender");
         let dispatcher = stores.dispatcher(

@@ -10,7 +10,7 @@ use webhooks_aws::{
     config, AwsClients, CachedSecrets, DynamoWebhookStore, SecretsManagerStore, SqsDeadLetters,
     SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
 };
-use webhooks_core::config::{ConfigError, Env, OutboundConfig};
+use webhooks_core::config::{max_in_flight_per_webhook, ConfigError, Env, OutboundConfig};
 use webhooks_core::domain::time::Clock;
 use webhooks_core::metrics::EmfMetrics;
 use webhooks_core::outbound::{GuardedSender, SendError};
@@ -36,6 +36,8 @@ pub struct Config {
     pub secret_prefix: String,
     /// `DELIVERY_TIMEOUT_MS`, `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
     pub outbound: OutboundConfig,
+    /// `MAX_IN_FLIGHT_PER_WEBHOOK`.
+    pub max_in_flight_per_webhook: usize,
 }
 
 impl Config {
@@ -48,6 +50,7 @@ impl Config {
             secret_prefix: config::secret_prefix(env)?,
             // The Lambda functions open no private network unless told to.
             outbound: OutboundConfig::from_env(env, "")?,
+            max_in_flight_per_webhook: max_in_flight_per_webhook(env)?,
         })
     }
 }
@@ -106,7 +109,8 @@ impl Delivery {
             sender: Arc::new(GuardedSender::new(config.outbound.policy.clone())?),
             clock: clock.clone(),
         };
-        let settings = DeliverySettings::from_outbound(&config.outbound);
+        let settings =
+            DeliverySettings::configured(&config.outbound, config.max_in_flight_per_webhook);
         let dead_letters = SqsDeadLetters::new(clients.sqs.clone(), &config.events_dlq_url);
         Ok(Self::with_ports(ports, settings, Arc::new(dead_letters)))
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
+use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
 use webhooks_core::domain::time::Clock;
 use webhooks_core::ports::{StoreError, TaskQueue};
@@ -78,6 +79,30 @@ impl TaskQueue for SqsTaskQueue {
             .map_err(sdk_error("SendMessage"))?;
         Ok(())
     }
+
+    /// Sends the record to the retry queue as a `delivery_log_v1` message, which the
+    /// delivery function writes to the log sink when it comes back.
+    async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        let body = TaskMessage::DeliveryLogV1(attempt.clone()).to_json();
+        if body.len() > MAX_MESSAGE_BYTES {
+            return Err(too_large(
+                "SendMessage",
+                &format!(
+                    "the parked log record of delivery {}",
+                    attempt.record.delivery_id
+                ),
+                body.len(),
+            ));
+        }
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(sdk_error("SendMessage"))?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -132,7 +157,7 @@ mod tests {
         let sent = serde_json::from_str::<TaskMessage>(&body)
             .unwrap()
             .into_task();
-        assert_eq!(sent, task);
+        assert_eq!(sent, Some(task));
     }
 
     #[test]

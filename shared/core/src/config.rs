@@ -64,9 +64,6 @@ pub struct OutboundConfig {
     pub timeout: Duration,
     /// `WEBHOOKS_ALLOW_NETS` and `WEBHOOKS_REQUIRE_HTTPS`.
     pub policy: OutboundPolicy,
-    /// `MAX_IN_FLIGHT_PER_WEBHOOK`: 1–64, default 8. Requests outstanding to one
-    /// webhook from one process; its other deliveries wait in the queue.
-    pub max_in_flight_per_webhook: usize,
 }
 
 /// Requests outstanding to one webhook in one process unless
@@ -79,19 +76,23 @@ impl OutboundConfig {
     pub fn from_env(env: &dyn Env, default_allow_nets: &str) -> Result<Self, ConfigError> {
         let default_ms = DEFAULT_DELIVERY_TIMEOUT.as_millis() as u64;
         let timeout_ms = number(env, "DELIVERY_TIMEOUT_MS", default_ms, 1000..=30_000)?;
-        let max_in_flight = number(
-            env,
-            "MAX_IN_FLIGHT_PER_WEBHOOK",
-            DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK as u64,
-            1..=64,
-        )?;
         Ok(Self {
             timeout: Duration::from_millis(timeout_ms),
             policy: outbound_policy(env, default_allow_nets)?,
-            max_in_flight_per_webhook: usize::try_from(max_in_flight)
-                .unwrap_or(DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK),
         })
     }
+}
+
+/// `MAX_IN_FLIGHT_PER_WEBHOOK`: 1–64, default 8. Requests outstanding to one webhook
+/// from one delivering process; its other deliveries wait in the queue.
+pub fn max_in_flight_per_webhook(env: &dyn Env) -> Result<usize, ConfigError> {
+    let max = number(
+        env,
+        "MAX_IN_FLIGHT_PER_WEBHOOK",
+        DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK as u64,
+        1..=64,
+    )?;
+    Ok(usize::try_from(max).unwrap_or(DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK))
 }
 
 /// Only the URL policy (`WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`), for a process
@@ -189,12 +190,15 @@ mod tests {
     }
 
     #[test]
-    fn the_in_flight_cap_per_webhook_defaults_to_8_and_can_be_set() {
-        let default = OutboundConfig::from_env(&env(&[]), "").unwrap();
-        assert_eq!(default.max_in_flight_per_webhook, 8);
-        let set =
-            OutboundConfig::from_env(&env(&[("MAX_IN_FLIGHT_PER_WEBHOOK", "2")]), "").unwrap();
-        assert_eq!(set.max_in_flight_per_webhook, 2);
+    fn the_in_flight_cap_per_webhook_defaults_to_8_and_must_be_1_to_64() {
+        assert_eq!(max_in_flight_per_webhook(&env(&[])).unwrap(), 8);
+        let set = env(&[("MAX_IN_FLIGHT_PER_WEBHOOK", "2")]);
+        assert_eq!(max_in_flight_per_webhook(&set).unwrap(), 2);
+        for bad in ["0", "65", "many"] {
+            let error =
+                max_in_flight_per_webhook(&env(&[("MAX_IN_FLIGHT_PER_WEBHOOK", bad)])).unwrap_err();
+            assert_eq!(error.name, "MAX_IN_FLIGHT_PER_WEBHOOK");
+        }
     }
 
     #[test]
@@ -211,8 +215,6 @@ mod tests {
         let cases = [
             ("DELIVERY_TIMEOUT_MS", "100"),
             ("DELIVERY_TIMEOUT_MS", "fast"),
-            ("MAX_IN_FLIGHT_PER_WEBHOOK", "0"),
-            ("MAX_IN_FLIGHT_PER_WEBHOOK", "65"),
             ("WEBHOOKS_ALLOW_NETS", "nope"),
             ("WEBHOOKS_REQUIRE_HTTPS", "maybe"),
         ];

@@ -168,10 +168,13 @@ pub trait SecretWriter: Send + Sync {
 pub trait SecretStore: SecretReader + SecretWriter {}
 impl<T: SecretReader + SecretWriter> SecretStore for T {}
 
-/// The queue of pending delivery attempts.
+/// The queue of pending delivery attempts (the retry queue on AWS, jobs locally).
 #[async_trait]
 pub trait TaskQueue: Send + Sync {
     async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError>;
+    /// Parks a delivery-log record whose write failed, to be written when it comes
+    /// back (the delivery it records is never attempted again for it).
+    async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError>;
 }
 
 /// Where delivery attempts are reported (a queue on AWS, the log store locally).

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
+use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::domain::event::Event;
 use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
 use webhooks_core::domain::time::{Clock, Timestamp};
@@ -24,6 +25,8 @@ pub enum JobKind {
     Event,
     /// One delivery attempt (payload: a [`TaskMessage`]).
     Delivery,
+    /// A delivery-log record whose write failed (payload: a [`TaskMessage`]).
+    Log,
 }
 
 impl JobKind {
@@ -31,6 +34,7 @@ impl JobKind {
         match self {
             JobKind::Event => "event",
             JobKind::Delivery => "delivery",
+            JobKind::Log => "log",
         }
     }
 }
@@ -53,7 +57,7 @@ impl Job {
     pub fn work(&self) -> Result<Work, String> {
         if self.kind == JobKind::Event.as_str() {
             Work::event_from_body(&self.payload)
-        } else if self.kind == JobKind::Delivery.as_str() {
+        } else if self.kind == JobKind::Delivery.as_str() || self.kind == JobKind::Log.as_str() {
             Work::task_from_body(&self.payload)
         } else {
             Err(format!("unknown job kind {:?}", self.kind))
@@ -344,6 +348,12 @@ impl TaskQueue for SqliteQueue {
     async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
         let payload = serde_json::to_string(&TaskMessage::from(task.clone())).or_backend()?;
         self.push(JobKind::Delivery, payload, delay).await
+    }
+
+    async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        let message = TaskMessage::DeliveryLogV1(attempt.clone());
+        let payload = serde_json::to_string(&message).or_backend()?;
+        self.push(JobKind::Log, payload, Duration::ZERO).await
     }
 }
 

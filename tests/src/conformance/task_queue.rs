@@ -6,18 +6,21 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
 use webhooks_core::domain::event::Event;
-use webhooks_core::domain::ids::{EventId, WebhookId};
+use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
 use webhooks_core::domain::task::DeliveryTask;
 use webhooks_core::ports::{StoreError, TaskQueue};
 
-use super::support::{at, base_time};
+use super::support::{at, attempt, base_time};
 
 /// A task queue the suite can also read from.
 #[async_trait]
 pub trait QueueProbe: TaskQueue {
     /// Takes (removes) every task due now.
     async fn take_due(&self) -> Result<Vec<DeliveryTask>, StoreError>;
+    /// Takes (removes) every parked log record that is due now.
+    async fn take_parked(&self) -> Result<Vec<LoggedAttempt>, StoreError>;
 }
 
 /// Expands to one `#[tokio::test]` per case below; see [`crate::conformance`].
@@ -30,6 +33,7 @@ macro_rules! task_queue_conformance {
             [
                 an_enqueued_task_comes_back_intact,
                 a_delayed_task_is_not_due_at_once,
+                a_parked_log_record_comes_back_intact,
             ]
         );
     };
@@ -80,4 +84,19 @@ pub async fn a_delayed_task_is_not_due_at_once(queue: &dyn QueueProbe) {
     // THEN the undelayed one is there and the delayed one is not
     assert!(due.iter().any(|t| t.delivery_id == now.delivery_id));
     assert!(!due.iter().any(|t| t.delivery_id == later.delivery_id));
+}
+
+pub async fn a_parked_log_record_comes_back_intact(queue: &dyn QueueProbe) {
+    // GIVEN the log record of an attempt whose log write failed
+    let parked = attempt(
+        &WebhookId::generate(),
+        &DeliveryId::from_trusted(format!("dlv_{}", EventId::generate())),
+        3,
+        Outcome::Retrying,
+        at(5),
+    );
+    // WHEN it is parked on the queue
+    queue.park_log(&parked).await.expect("park");
+    // THEN it is due at once, exactly as parked, and is not a delivery task
+    assert_eq!(queue.take_parked().await.expect("take"), vec![parked]);
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::domain::task::DeliveryTask;
 use webhooks_core::ports::{StoreError, TaskQueue};
 use webhooks_core::testing::memory::{
@@ -22,12 +23,20 @@ impl TaskQueue for MemoryProbe {
     async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
         self.0.enqueue(task, delay).await
     }
+
+    async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        self.0.park_log(attempt).await
+    }
 }
 
 #[async_trait]
 impl QueueProbe for MemoryProbe {
     async fn take_due(&self) -> Result<Vec<DeliveryTask>, StoreError> {
         Ok(self.0.take_due())
+    }
+
+    async fn take_parked(&self) -> Result<Vec<LoggedAttempt>, StoreError> {
+        Ok(self.0.parked())
     }
 }
 

@@ -65,19 +65,48 @@ impl TaskQueue for SqliteProbe {
     async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
         self.0.enqueue(task, delay).await
     }
+
+    async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        self.0.park_log(attempt).await
+    }
+}
+
+impl SqliteProbe {
+    /// Claims and completes every due job; what each carried.
+    async fn take_work(&self) -> Result<Vec<Work>, StoreError> {
+        let mut taken = Vec::new();
+        for job in self.0.claim_due(1000, Duration::from_secs(60)).await? {
+            if let Ok(work) = job.work() {
+                taken.push(work);
+            }
+            self.0.complete(job.id).await?;
+        }
+        Ok(taken)
+    }
 }
 
 #[async_trait]
 impl QueueProbe for SqliteProbe {
     async fn take_due(&self) -> Result<Vec<DeliveryTask>, StoreError> {
-        let mut tasks = Vec::new();
-        for job in self.0.claim_due(1000, Duration::from_secs(60)).await? {
-            if let Ok(Work::Delivery(task)) = job.work() {
-                tasks.push(task);
-            }
-            self.0.complete(job.id).await?;
-        }
-        Ok(tasks)
+        let work = self.take_work().await?;
+        Ok(work
+            .into_iter()
+            .filter_map(|w| match w {
+                Work::Delivery(task) => Some(task),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn take_parked(&self) -> Result<Vec<LoggedAttempt>, StoreError> {
+        let work = self.take_work().await?;
+        Ok(work
+            .into_iter()
+            .filter_map(|w| match w {
+                Work::Log(attempt) => Some(attempt),
+                _ => None,
+            })
+            .collect())
     }
 }
 

@@ -135,7 +135,7 @@ const FUNCTIONS: [Function; 4] = [
 
 /// What each environment variable must be set from (`!Ref` of a resource or a
 /// parameter): the same name always means the same thing.
-const ENV_SOURCES: [(&str, &str); 11] = [
+const ENV_SOURCES: [(&str, &str); 12] = [
     ("WEBHOOKS_TABLE", "WebhooksTable"),
     ("DELIVERY_LOGS_TABLE", "DeliveryLogsTable"),
     ("RETRY_QUEUE_URL", "RetryQueue"),
@@ -143,6 +143,7 @@ const ENV_SOURCES: [(&str, &str); 11] = [
     ("EVENTS_DLQ_URL", "EventsDeadLetterQueue"),
     ("SECRET_PREFIX", "SecretPrefix"),
     ("DELIVERY_TIMEOUT_MS", "DeliveryTimeoutMs"),
+    ("MAX_IN_FLIGHT_PER_WEBHOOK", "MaxInFlightPerWebhook"),
     ("WEBHOOKS_ALLOW_NETS", "AllowedNetworks"),
     ("WEBHOOKS_REQUIRE_HTTPS", "RequireHttps"),
     ("LOG_RETENTION_DAYS", "LogRetentionDays"),

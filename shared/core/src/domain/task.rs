@@ -1,8 +1,11 @@
 //! Delivery tasks: what the retry queue carries. Versioned by a `type` tag so messages
-//! written before a deploy still parse after it.
+//! written before a deploy still parse after it. Besides delivery attempts it carries
+//! parked delivery-log records: an attempt whose log write failed is recorded later
+//! instead of being attempted again.
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::delivery_log::LoggedAttempt;
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::time::Timestamp;
@@ -56,6 +59,9 @@ impl DeliveryTask {
 pub enum TaskMessage {
     #[serde(rename = "delivery_v1")]
     DeliveryV1(DeliveryTask),
+    /// A delivery-log record whose write failed, to be written again.
+    #[serde(rename = "delivery_log_v1")]
+    DeliveryLogV1(LoggedAttempt),
 }
 
 impl From<DeliveryTask> for TaskMessage {
@@ -65,9 +71,11 @@ impl From<DeliveryTask> for TaskMessage {
 }
 
 impl TaskMessage {
-    pub fn into_task(self) -> DeliveryTask {
+    /// The delivery attempt, if that is what the message carries.
+    pub fn into_task(self) -> Option<DeliveryTask> {
         match self {
-            TaskMessage::DeliveryV1(task) => task,
+            TaskMessage::DeliveryV1(task) => Some(task),
+            TaskMessage::DeliveryLogV1(_) => None,
         }
     }
 

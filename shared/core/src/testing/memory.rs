@@ -154,10 +154,11 @@ impl SecretReader for MemorySecretStore {
     }
 }
 
-/// Delivery tasks with the moment each becomes due.
+/// Delivery tasks with the moment each becomes due, and parked log records.
 #[derive(Debug, Default)]
 pub struct MemoryTaskQueue {
     tasks: Mutex<Vec<(DeliveryTask, Duration, Instant)>>,
+    parked: Mutex<Vec<LoggedAttempt>>,
 }
 
 impl MemoryTaskQueue {
@@ -167,6 +168,19 @@ impl MemoryTaskQueue {
             .iter()
             .map(|(task, delay, _)| (task.clone(), *delay))
             .collect()
+    }
+
+    /// Removes and returns every task, due or not (a test that runs retries at once).
+    pub fn take_due_or_waiting(&self) -> Vec<DeliveryTask> {
+        lock(&self.tasks)
+            .drain(..)
+            .map(|(task, _, _)| task)
+            .collect()
+    }
+
+    /// The log records parked so far, oldest first.
+    pub fn parked(&self) -> Vec<LoggedAttempt> {
+        lock(&self.parked).clone()
     }
 
     /// Removes and returns the tasks that are due now.
@@ -183,6 +197,11 @@ impl MemoryTaskQueue {
 impl TaskQueue for MemoryTaskQueue {
     async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
         lock(&self.tasks).push((task.clone(), delay, Instant::now() + delay));
+        Ok(())
+    }
+
+    async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        lock(&self.parked).push(attempt.clone());
         Ok(())
     }
 }

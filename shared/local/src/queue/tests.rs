@@ -78,6 +78,7 @@ async fn jobs_are_claimed_oldest_due_first_up_to_the_limit() {
             .map(|job| match job.work().unwrap() {
                 Work::Delivery(task) => task.event.id.to_string(),
                 Work::Event(event) => event.id.to_string(),
+                Work::Log(attempt) => attempt.record.event_id.to_string(),
             })
             .collect()
     };

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use webhooks_aws::{
     CachedSecrets, DynamoLogStore, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
 };
+use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
 use webhooks_core::domain::time::SystemClock;
 use webhooks_core::ports::{
@@ -68,18 +69,43 @@ impl TaskQueue for SqsProbe {
     async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
         self.queue.enqueue(task, delay).await
     }
+
+    async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        self.queue.park_log(attempt).await
+    }
+}
+
+impl SqsProbe {
+    /// Receives (and deletes) every visible message, parsed.
+    async fn take_messages(&self) -> Vec<TaskMessage> {
+        let messages = self.moto.receive_all(self.queue.queue_url()).await;
+        messages
+            .iter()
+            .map(|m| {
+                serde_json::from_str::<TaskMessage>(m.body().expect("a body"))
+                    .expect("a task message")
+            })
+            .collect()
+    }
 }
 
 #[async_trait]
 impl QueueProbe for SqsProbe {
     async fn take_due(&self) -> Result<Vec<DeliveryTask>, StoreError> {
-        let messages = self.moto.receive_all(self.queue.queue_url()).await;
+        let messages = self.take_messages().await;
         Ok(messages
-            .iter()
-            .map(|m| {
-                serde_json::from_str::<TaskMessage>(m.body().expect("a body"))
-                    .expect("a task message")
-                    .into_task()
+            .into_iter()
+            .filter_map(TaskMessage::into_task)
+            .collect())
+    }
+
+    async fn take_parked(&self) -> Result<Vec<LoggedAttempt>, StoreError> {
+        let messages = self.take_messages().await;
+        Ok(messages
+            .into_iter()
+            .filter_map(|m| match m {
+                TaskMessage::DeliveryLogV1(attempt) => Some(attempt),
+                TaskMessage::DeliveryV1(_) => None,
             })
             .collect())
     }
@@ -127,7 +153,7 @@ mod adapters {
     use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
     use webhooks_aws::limits::{MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES};
     use webhooks_aws::{BatchFailure, SqsDeadLetters, SqsLogSink, REASON_ATTRIBUTE};
-    use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
+    use webhooks_core::domain::delivery_log::Outcome;
     use webhooks_core::domain::event::Event;
     use webhooks_core::domain::ids::{DeliveryId, EventId, WebhookId};
     use webhooks_core::domain::time::{Clock, Timestamp};
@@ -161,6 +187,7 @@ mod adapters {
         serde_json::from_str::<TaskMessage>(body)
             .expect("a task message")
             .into_task()
+            .expect("a delivery task")
     }
 
     /// `count` attempts of different deliveries of one webhook, each with `data`.

@@ -5,13 +5,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::tests::{stored, world_with, TYPE};
 use super::*;
-use crate::outbound::OutboundRequest;
-use crate::testing::fakes::{answer, ScriptedSender};
+use crate::domain::delivery_log::{LoggedAttempt, Outcome};
+use crate::domain::task::DeliveryTask;
+use crate::outbound::{OutboundRequest, OutboundResponse, SendError};
+use crate::ports::WebhookRegistry;
+use crate::testing::fakes::{answer, ManualClock, ScriptedSender};
 use crate::testing::fixtures::{base_time, event, webhook};
+use crate::testing::memory::{MemoryLogs, MemorySecretStore, MemoryTaskQueue, MemoryWebhookStore};
 
 /// A receiver that holds every request until the test lets it go.
 struct HeldReceiver {
@@ -190,4 +194,70 @@ fn permit() -> OwnedSemaphorePermit {
     Arc::new(Semaphore::new(1))
         .try_acquire_owned()
         .expect("a fresh permit")
+}
+
+/// A log sink that refuses every record while `down` is set.
+#[derive(Default)]
+struct FlakyLogs {
+    down: std::sync::atomic::AtomicBool,
+    inner: MemoryLogs,
+}
+
+#[async_trait]
+impl LogSink for FlakyLogs {
+    async fn record(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::backend("the logs queue is unreachable"));
+        }
+        self.inner.record(attempt).await
+    }
+}
+
+#[tokio::test]
+async fn a_failed_log_write_parks_the_record_and_never_repeats_the_delivery() {
+    // GIVEN a log sink that is down, and a receiver that answers 500 then 200
+    let logs = Arc::new(FlakyLogs::default());
+    logs.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let webhooks = Arc::new(MemoryWebhookStore::default());
+    let queue = Arc::new(MemoryTaskQueue::default());
+    let sender = Arc::new(ScriptedSender::answering([answer(500)]));
+    let clock = Arc::new(ManualClock::at(base_time()));
+    let ports = DeliveryPorts {
+        webhooks: webhooks.clone(),
+        secrets: Arc::new(MemorySecretStore::default()),
+        queue: queue.clone(),
+        logs: logs.clone(),
+        sender: sender.clone(),
+        clock: clock.clone(),
+    };
+    let dispatcher = Dispatcher::new(ports, DeliverySettings::default());
+    webhooks.insert(&webhook(TYPE)).await.expect("insert");
+    // WHEN an event fans out (a failed attempt, which queues its retry) and the retry
+    // is delivered, both while the log is down
+    let fan_out = dispatcher
+        .process_event(&event(TYPE, "acme"), None)
+        .await
+        .expect("process");
+    let retry = queue.take_due_or_waiting();
+    assert_eq!(retry.len(), 1, "one retry chain");
+    clock.advance(Duration::from_secs(3600));
+    let run = dispatcher.run_task(&retry[0], None).await.expect("run");
+    // THEN each attempt was sent once, nothing was deferred or forked
+    assert_eq!(fan_out.attempted, 1);
+    assert_eq!(fan_out.deferred, 0);
+    assert_eq!(run, TaskRun::Attempted(Outcome::Succeeded));
+    assert_eq!(sender.requests().len(), 2);
+    assert!(queue.take_due_or_waiting().is_empty());
+    // AND both records are parked, and arrive once the log is back
+    let parked = queue.parked();
+    assert_eq!(parked.len(), 2);
+    logs.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    for record in &parked {
+        let ran = Work::Log(record.clone()).run(&dispatcher, None).await;
+        assert!(matches!(ran, Ran::Done), "{ran:?}");
+    }
+    let outcomes: Vec<_> = logs.inner.all().iter().map(|a| a.record.outcome).collect();
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.contains(&Outcome::Retrying) && outcomes.contains(&Outcome::Succeeded));
+    assert_eq!(sender.requests().len(), 2);
 }

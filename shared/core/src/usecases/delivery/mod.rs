@@ -1,6 +1,7 @@
 //! Fan-out and delivery: the use case behind the delivery function and the local
 //! worker.
 
+mod attempt;
 pub mod batch;
 mod consequences;
 mod grouped_log;
@@ -17,8 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tracing::{debug, info, warn, Instrument};
+use tokio::sync::Semaphore;
+use tracing::{debug, warn};
 
 pub use grouped_log::GroupedLogSink;
 pub use isolation::{Isolation, IsolationSettings};
@@ -26,18 +27,17 @@ pub use outcome::{verdict, Verdict};
 pub use request::delivery_request;
 pub use work::{Ran, Work};
 
-use consequences::Consequence;
 use isolation::Admission;
 
 use crate::config::{OutboundConfig, DEFAULT_DELIVERY_TIMEOUT};
-use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use crate::domain::delivery_log::Outcome;
 use crate::domain::event::Event;
 use crate::domain::retry::RetrySchedule;
 use crate::domain::task::DeliveryTask;
-use crate::domain::time::{Clock, Timestamp};
+use crate::domain::time::Clock;
 use crate::domain::webhook::Webhook;
 use crate::metrics::DeliveryObserver;
-use crate::outbound::{HttpSender, OutboundResponse, SendError};
+use crate::outbound::HttpSender;
 use crate::ports::{LogSink, SecretReader, StoreError, SubscriberView, TaskQueue};
 
 /// Time kept back before an invocation's deadline for what follows a request (its log
@@ -72,14 +72,14 @@ pub struct DeliverySettings {
 }
 
 impl DeliverySettings {
-    /// The defaults, with what the environment set for every delivering process
-    /// (`DELIVERY_TIMEOUT_MS`, `MAX_IN_FLIGHT_PER_WEBHOOK`).
-    pub fn from_outbound(config: &OutboundConfig) -> Self {
+    /// The defaults, with what the environment set (`DELIVERY_TIMEOUT_MS` in
+    /// `outbound`, `MAX_IN_FLIGHT_PER_WEBHOOK`).
+    pub fn configured(outbound: &OutboundConfig, max_in_flight_per_webhook: usize) -> Self {
         let defaults = Self::default();
         Self {
-            timeout: config.timeout,
+            timeout: outbound.timeout,
             isolation: IsolationSettings {
-                max_in_flight: config.max_in_flight_per_webhook,
+                max_in_flight: max_in_flight_per_webhook,
                 ..defaults.isolation.clone()
             },
             ..defaults
@@ -160,14 +160,6 @@ impl Dispatcher {
     pub fn with_observer(mut self, observer: Arc<dyn DeliveryObserver>) -> Self {
         self.observer = Some(observer);
         self
-    }
-
-    /// Logs an attempt and tells the observer.
-    async fn report(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
-        if let Some(observer) = &self.observer {
-            observer.attempted(&attempt.record);
-        }
-        self.ports.logs.record(attempt).await
     }
 
     pub fn settings(&self) -> &DeliverySettings {
@@ -286,141 +278,5 @@ impl Dispatcher {
             Some(outcome) => TaskRun::Attempted(outcome),
             None => TaskRun::Dropped,
         })
-    }
-
-    /// One attempt, holding its webhook's lane `permit`: send, classify, schedule what
-    /// follows, record it. `None` when the webhook no longer exists.
-    async fn attempt(
-        &self,
-        task: &DeliveryTask,
-        known: Option<Webhook>,
-        permit: OwnedSemaphorePermit,
-    ) -> Result<Option<Outcome>, StoreError> {
-        // A debug span: at the default level nothing is formatted per successful
-        // delivery; the events logged at info and above name the delivery themselves.
-        let span = tracing::debug_span!("delivery", webhook_id = %task.webhook_id, event_id = %task.event.id,
-            delivery_id = %task.delivery_id, attempt = task.attempt);
-        self.attempt_inner(task, known, permit)
-            .instrument(span)
-            .await
-    }
-
-    async fn attempt_inner(
-        &self,
-        task: &DeliveryTask,
-        known: Option<Webhook>,
-        permit: OwnedSemaphorePermit,
-    ) -> Result<Option<Outcome>, StoreError> {
-        let webhook = match known {
-            Some(webhook) => webhook,
-            None => match self.ports.webhooks.get(&task.webhook_id).await? {
-                Some(webhook) => webhook,
-                None => {
-                    info!(webhook_id = %task.webhook_id, event_id = %task.event.id,
-                        delivery_id = %task.delivery_id, attempt = task.attempt,
-                        "webhook was deleted; delivery dropped");
-                    return Ok(None);
-                }
-            },
-        };
-        let now = self.ports.clock.now();
-        if !webhook.enabled {
-            let reason = webhook
-                .disabled_reason
-                .clone()
-                .unwrap_or_else(|| "disabled by an admin".to_owned());
-            let unsent =
-                Consequence::of(Outcome::Failed).because(format!("webhook is disabled: {reason}"));
-            let record = self.record(task, now, unsent, None, None);
-            self.report(&record).await?;
-            return Ok(Some(Outcome::Failed));
-        }
-        let secrets = match webhook.secret_ref {
-            Some(_) => self.ports.secrets.get(&webhook.id, now).await?,
-            None => None,
-        };
-        let started = Instant::now();
-        let result = match url::Url::parse(&webhook.url) {
-            Ok(url) => {
-                let request =
-                    delivery_request(url, task, secrets.as_ref(), now, self.settings.timeout);
-                // Never closed, so acquiring only waits.
-                let _slot = self.requests.acquire().await.ok();
-                self.ports.sender.post(request).await
-            }
-            Err(error) => Err(SendError::Refused(crate::outbound::Refusal::InvalidUrl(
-                error.to_string(),
-            ))),
-        };
-        // A timed-out or failed request is logged with the time it took too.
-        let elapsed = match &result {
-            Ok(response) => response.elapsed,
-            Err(SendError::Timeout(limit)) => *limit,
-            Err(_) => started.elapsed(),
-        };
-        drop(permit);
-        self.isolation.observe(&webhook.id, &result);
-        let finished = self.ports.clock.now();
-        let consequence = self.consequences(task, &webhook, &result, finished).await?;
-        let outcome = consequence.outcome;
-        let record = self.record(
-            task,
-            finished,
-            consequence,
-            result.as_ref().ok(),
-            Some(elapsed),
-        );
-        self.report(&record).await?;
-        // Successes are the bulk of the traffic and are in the delivery log already:
-        // debug. Failures stay warnings, with the fields that identify them.
-        match outcome {
-            Outcome::Succeeded => debug!(outcome = outcome.as_str(), "delivered"),
-            _ => warn!(
-                webhook_id = %task.webhook_id,
-                event_id = %task.event.id,
-                delivery_id = %task.delivery_id,
-                attempt = task.attempt,
-                outcome = outcome.as_str(),
-                error = record.record.error.as_deref().unwrap_or(""),
-                "delivery failed"
-            ),
-        }
-        Ok(Some(outcome))
-    }
-
-    fn record(
-        &self,
-        task: &DeliveryTask,
-        at: Timestamp,
-        consequence: Consequence,
-        response: Option<&OutboundResponse>,
-        elapsed: Option<Duration>,
-    ) -> LoggedAttempt {
-        let Consequence {
-            outcome,
-            error,
-            next_attempt_at,
-        } = consequence;
-        LoggedAttempt {
-            record: DeliveryLogRecord {
-                delivery_id: task.delivery_id.clone(),
-                webhook_id: task.webhook_id.clone(),
-                event_id: task.event.id.clone(),
-                event: task.event.event_type.clone(),
-                client_id: task.event.client_id.clone(),
-                attempt: task.attempt,
-                outcome,
-                status_code: response.map(|r| r.status),
-                elapsed_ms: elapsed.map(|e| u64::try_from(e.as_millis()).unwrap_or(u64::MAX)),
-                error,
-                response_excerpt: response
-                    .map(|r| r.excerpt.clone())
-                    .filter(|e| !e.is_empty()),
-                at,
-                next_attempt_at,
-            },
-            occurred_at: task.event.occurred_at,
-            data: task.event.data.clone(),
-        }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::outbound::OutboundResponse;
+use crate::outbound::{OutboundResponse, SendError};
 use crate::ports::WebhookRegistry;
 use crate::testing::fakes::{answer, ManualClock, ScriptedSender};
 use crate::testing::fixtures::{base_time, event, webhook};

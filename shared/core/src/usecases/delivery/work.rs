@@ -10,6 +10,7 @@ use serde_json::Value;
 use tracing::{error, info};
 
 use super::Dispatcher;
+use crate::domain::delivery_log::LoggedAttempt;
 use crate::domain::event::Event;
 use crate::domain::ids::EventId;
 use crate::domain::task::{DeliveryTask, TaskMessage};
@@ -22,6 +23,8 @@ pub enum Work {
     Event(Event),
     /// One attempt of one delivery.
     Delivery(DeliveryTask),
+    /// A delivery-log record parked after its write failed.
+    Log(LoggedAttempt),
 }
 
 /// How running a [`Work`] ended. Either way it has been logged.
@@ -88,23 +91,34 @@ impl Work {
                     Ran::Failed(failure)
                 }
             },
+            Work::Log(attempt) => match dispatcher.record_parked(attempt).await {
+                Ok(()) => Ran::Done,
+                Err(failure) => {
+                    error!(delivery_id = %attempt.record.delivery_id, attempt = attempt.record.attempt,
+                        error = %failure, "parked log record still not written; will retry");
+                    Ran::Failed(failure)
+                }
+            },
         }
     }
 }
 
-/// The `type` of a body that is a versioned task (`delivery_v…`), if it is one.
+/// The `type` of a body that is a versioned task (`delivery_…`), if it is one.
 fn task_type(body: &str) -> Option<String> {
     serde_json::from_str::<Value>(body).ok().and_then(|value| {
         value
             .get("type")
             .and_then(Value::as_str)
-            .filter(|t| t.starts_with("delivery_v"))
+            .filter(|t| t.starts_with("delivery_"))
             .map(str::to_owned)
     })
 }
 
 fn read_task(body: &str) -> Result<Work, serde_json::Error> {
-    serde_json::from_str::<TaskMessage>(body).map(|message| Work::Delivery(message.into_task()))
+    serde_json::from_str::<TaskMessage>(body).map(|message| match message {
+        TaskMessage::DeliveryV1(task) => Work::Delivery(task),
+        TaskMessage::DeliveryLogV1(attempt) => Work::Log(attempt),
+    })
 }
 
 #[cfg(test)]
