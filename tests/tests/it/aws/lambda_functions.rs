@@ -28,7 +28,7 @@ fn ids_failed(response: &Value) -> Vec<String> {
 }
 
 /// Puts a webhook straight into the table (and its secret into Secrets Manager).
-async fn put_webhook(
+pub(super) async fn put_webhook(
     moto: &Moto,
     table: &str,
     prefix: &str,

@@ -3,5 +3,6 @@
 
 mod conformance_aws;
 mod conformance_sinks;
+mod isolation_lambda;
 mod lambda_functions;
 mod producers;
