@@ -17,14 +17,14 @@ use webhooks_core::outbound::{GuardedSender, SendError};
 use webhooks_core::ports::DeadLetters;
 use webhooks_core::usecases::delivery::batch::process_batch;
 use webhooks_core::usecases::delivery::{
-    DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink,
+    DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink, GroupedTaskQueue,
 };
 
 /// The CloudWatch namespace of the delivery metrics.
 pub const METRICS_NAMESPACE: &str = "Webhooks";
 
-/// How long a log record waits for others to share its call.
-const LOG_GROUP_LINGER: Duration = Duration::from_millis(5);
+/// How long a log record or a task waits for others to share its call.
+const SEND_GROUP_LINGER: Duration = Duration::from_millis(5);
 
 /// What the delivery function reads from its environment.
 #[derive(Debug, Clone)]
@@ -95,16 +95,21 @@ impl Delivery {
                 SecretsManagerStore::new(clients.secrets.clone(), &config.secret_prefix),
                 DEFAULT_CACHE_TTL,
             )),
-            queue: Arc::new(SqsTaskQueue::new(
-                clients.sqs.clone(),
-                &config.retry_queue_url,
-                clock.clone(),
+            // Retries and deferrals of one invocation leave in SendMessageBatch calls.
+            queue: Arc::new(GroupedTaskQueue::new(
+                Arc::new(SqsTaskQueue::new(
+                    clients.sqs.clone(),
+                    &config.retry_queue_url,
+                    clock.clone(),
+                )),
+                MAX_BATCH_ENTRIES,
+                SEND_GROUP_LINGER,
             )),
             // The attempts of a fan-out leave in SendMessageBatch calls of up to 10.
             logs: Arc::new(GroupedLogSink::new(
                 Arc::new(SqsLogSink::new(clients.sqs.clone(), &config.logs_queue_url)),
                 MAX_BATCH_ENTRIES,
-                LOG_GROUP_LINGER,
+                SEND_GROUP_LINGER,
             )),
             sender: Arc::new(GuardedSender::new(config.outbound.policy.clone())?),
             clock: clock.clone(),

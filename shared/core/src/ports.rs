@@ -172,6 +172,20 @@ impl<T: SecretReader + SecretWriter> SecretStore for T {}
 #[async_trait]
 pub trait TaskQueue: Send + Sync {
     async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError>;
+
+    /// Several tasks at once (a queue with a batch call overrides this); one result
+    /// per task, in order. By default, one `enqueue` after another.
+    async fn enqueue_many(
+        &self,
+        tasks: &[(DeliveryTask, Duration)],
+    ) -> Vec<Result<(), StoreError>> {
+        let mut results = Vec::with_capacity(tasks.len());
+        for (task, delay) in tasks {
+            results.push(self.enqueue(task, *delay).await);
+        }
+        results
+    }
+
     /// Parks a delivery-log record whose write failed, to be written when it comes
     /// back (the delivery it records is never attempted again for it).
     async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError>;

@@ -1,59 +1,35 @@
-//! A [`LogSink`] that sends the attempts recorded at about the same time together:
-//! the delivery function's fan-out records up to 100 attempts at once, and one
-//! `SendMessageBatch` of 10 costs what one `SendMessage` does. Each caller still hears
-//! back only once its own attempt was sent, and only of its own failure.
+//! The log sink and the task queue of the delivery function, grouped
+//! ([`Grouper`]): what concurrent attempts record or queue at about the same time
+//! leaves together.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::oneshot;
 
+use super::grouping::{Grouper, SendMany};
 use crate::domain::delivery_log::LoggedAttempt;
-use crate::ports::{LogSink, StoreError};
+use crate::domain::task::DeliveryTask;
+use crate::ports::{LogSink, StoreError, TaskQueue};
 
-type Waiting = Vec<(LoggedAttempt, oneshot::Sender<Result<(), StoreError>>)>;
-
+/// A [`LogSink`] whose records leave in groups through the inner sink's `record_many`.
 pub struct GroupedLogSink {
-    inner: Arc<dyn LogSink>,
-    /// The most attempts sent in one `record_many`.
-    max_group: usize,
-    /// How long the first attempt of a group waits for others to join it.
-    linger: Duration,
-    waiting: Arc<Mutex<Waiting>>,
+    grouper: Grouper<LoggedAttempt>,
+}
+
+struct RecordMany(Arc<dyn LogSink>);
+
+#[async_trait]
+impl SendMany<LoggedAttempt> for RecordMany {
+    async fn send_many(&self, items: &[LoggedAttempt]) -> Vec<Result<(), StoreError>> {
+        self.0.record_many(items).await
+    }
 }
 
 impl GroupedLogSink {
     pub fn new(inner: Arc<dyn LogSink>, max_group: usize, linger: Duration) -> Self {
         Self {
-            inner,
-            max_group: max_group.max(1),
-            linger,
-            waiting: Arc::new(Mutex::new(Vec::new())),
-        }
-    }
-}
-
-/// Sends what is waiting, at most `max_group` at a time, and answers each caller.
-async fn send_waiting(inner: &dyn LogSink, waiting: &Mutex<Waiting>, max_group: usize) {
-    loop {
-        let group: Waiting = {
-            let mut waiting = waiting.lock().unwrap_or_else(PoisonError::into_inner);
-            let take = waiting.len().min(max_group);
-            waiting.drain(..take).collect()
-        };
-        if group.is_empty() {
-            return;
-        }
-        let (attempts, replies): (Vec<_>, Vec<_>) = group.into_iter().unzip();
-        let mut results = inner.record_many(&attempts).await.into_iter();
-        for reply in replies {
-            let result = results.next().unwrap_or_else(|| {
-                Err(StoreError::backend(
-                    "the log sink answered for fewer attempts",
-                ))
-            });
-            let _ = reply.send(result);
+            grouper: Grouper::new(Arc::new(RecordMany(inner)), max_group, linger),
         }
     }
 }
@@ -61,34 +37,51 @@ async fn send_waiting(inner: &dyn LogSink, waiting: &Mutex<Waiting>, max_group: 
 #[async_trait]
 impl LogSink for GroupedLogSink {
     async fn record(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let (first, full) = {
-            let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-            waiting.push((attempt.clone(), reply));
-            (waiting.len() == 1, waiting.len() >= self.max_group)
-        };
-        if full {
-            // A full group leaves at once, sent by the caller that filled it.
-            send_waiting(self.inner.as_ref(), &self.waiting, self.max_group).await;
-        } else if first {
-            // The first of a group makes sure it leaves after `linger`, even if no
-            // one else comes (a task of its own: it must not depend on this caller).
-            let inner = Arc::clone(&self.inner);
-            let waiting = Arc::clone(&self.waiting);
-            let (max_group, linger) = (self.max_group, self.linger);
-            tokio::spawn(async move {
-                tokio::time::sleep(linger).await;
-                send_waiting(inner.as_ref(), &waiting, max_group).await;
-            });
+        self.grouper.send(attempt.clone()).await
+    }
+}
+
+/// A [`TaskQueue`] whose tasks leave in groups through the inner queue's
+/// `enqueue_many` (retries and deferrals of one invocation share `SendMessageBatch`
+/// calls). Parked log records pass straight through: they are rare.
+pub struct GroupedTaskQueue {
+    inner: Arc<dyn TaskQueue>,
+    grouper: Grouper<(DeliveryTask, Duration)>,
+}
+
+struct EnqueueMany(Arc<dyn TaskQueue>);
+
+#[async_trait]
+impl SendMany<(DeliveryTask, Duration)> for EnqueueMany {
+    async fn send_many(&self, items: &[(DeliveryTask, Duration)]) -> Vec<Result<(), StoreError>> {
+        self.0.enqueue_many(items).await
+    }
+}
+
+impl GroupedTaskQueue {
+    pub fn new(inner: Arc<dyn TaskQueue>, max_group: usize, linger: Duration) -> Self {
+        Self {
+            grouper: Grouper::new(Arc::new(EnqueueMany(inner.clone())), max_group, linger),
+            inner,
         }
-        answer
-            .await
-            .unwrap_or_else(|_| Err(StoreError::backend("the log record was never sent")))
+    }
+}
+
+#[async_trait]
+impl TaskQueue for GroupedTaskQueue {
+    async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
+        self.grouper.send((task.clone(), delay)).await
+    }
+
+    async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
+        self.inner.park_log(attempt).await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
     use crate::domain::delivery_log::{DeliveryLogRecord, Outcome};
     use crate::domain::ids::{DeliveryId, EventId, WebhookId};
@@ -174,5 +167,64 @@ mod tests {
         // THEN it is sent alone
         assert!(matches!(result, Ok(Ok(()))));
         assert_eq!(*inner.calls.lock().unwrap(), vec![1]);
+    }
+}
+
+#[cfg(test)]
+mod task_queue_tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::testing::fixtures::{event, webhook};
+
+    /// Counts its batch calls and keeps what it was given.
+    #[derive(Default)]
+    struct CountingQueue {
+        calls: Mutex<Vec<usize>>,
+        got: Mutex<Vec<(DeliveryTask, Duration)>>,
+    }
+
+    #[async_trait]
+    impl TaskQueue for CountingQueue {
+        async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
+            self.enqueue_many(&[(task.clone(), delay)]).await.remove(0)
+        }
+
+        async fn enqueue_many(
+            &self,
+            tasks: &[(DeliveryTask, Duration)],
+        ) -> Vec<Result<(), StoreError>> {
+            self.calls.lock().unwrap().push(tasks.len());
+            self.got.lock().unwrap().extend_from_slice(tasks);
+            tasks.iter().map(|_| Ok(())).collect()
+        }
+
+        async fn park_log(&self, _attempt: &LoggedAttempt) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tasks_queued_together_leave_in_batches_of_ten_with_their_own_delays() {
+        // GIVEN a grouping queue of at most 10
+        let inner = Arc::new(CountingQueue::default());
+        let queue = GroupedTaskQueue::new(inner.clone(), 10, Duration::from_millis(5));
+        let hook = webhook("report.publish_status");
+        // WHEN 25 retries with different delays are queued at once
+        let tasks: Vec<(DeliveryTask, Duration)> = (0..25u64)
+            .map(|i| {
+                let task =
+                    DeliveryTask::first(event("report.publish_status", "acme"), hook.id.clone());
+                (task, Duration::from_secs(i))
+            })
+            .collect();
+        let results =
+            futures::future::join_all(tasks.iter().map(|(t, d)| queue.enqueue(t, *d))).await;
+        // THEN they left in 3 calls, each task with its delay, and every caller heard Ok
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(inner.calls.lock().unwrap().len(), 3);
+        let mut got = inner.got.lock().unwrap().clone();
+        got.sort_by_key(|(_, delay)| *delay);
+        assert_eq!(got, tasks);
     }
 }

@@ -5,6 +5,7 @@ mod attempt;
 pub mod batch;
 mod consequences;
 mod grouped_log;
+mod grouping;
 pub mod isolation;
 #[cfg(test)]
 mod isolation_tests;
@@ -21,7 +22,7 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::{debug, warn};
 
-pub use grouped_log::GroupedLogSink;
+pub use grouped_log::{GroupedLogSink, GroupedTaskQueue};
 pub use isolation::{Isolation, IsolationSettings};
 pub use outcome::{verdict, Verdict};
 pub use request::delivery_request;
