@@ -1,8 +1,10 @@
 //! The SSRF guard: which URLs and which addresses outbound requests may reach.
 //!
 //! Every address a host resolves to must be public, unless an allow-listed network
-//! holds it. IPv4-mapped and NAT64 IPv6 addresses are judged by the IPv4 address they
-//! carry. Hosts written as numbers in any spelling (`2130706433`, `0x7f.1`,
+//! holds it. "Public" follows the IANA special-purpose address registries (IPv4 and
+//! IPv6): every range that is not globally reachable is refused, and an IPv6 address
+//! outside global unicast (`2000::/3`) is never public. IPv4-mapped, IPv4-translated
+//! and NAT64 IPv6 addresses are judged by the IPv4 address they carry. Hosts written as numbers in any spelling (`2130706433`, `0x7f.1`,
 //! `017700000001`) are normalised by the WHATWG URL parser before they get here.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -34,11 +36,17 @@ const BLOCKED_V6: &[(&str, &str)] = &[
     ("::1/128", "loopback"),
     ("::/96", "IPv4-compatible (deprecated)"),
     ("64:ff9b:1::/48", "local-use NAT64"),
+    ("::/8", "reserved by the IETF (::/8)"),
     ("100::/64", "discard-only"),
-    ("2001::/23", "IETF protocol assignments"),
+    ("100:0:0:1::/64", "dummy prefix (RFC 9780)"),
+    (
+        "2001::/23",
+        "IETF protocol assignments (Teredo, ORCHID, ...)",
+    ),
     ("2001:db8::/32", "documentation"),
     ("2002::/16", "6to4"),
     ("3fff::/20", "documentation"),
+    ("5f00::/16", "segment routing (SRv6 SIDs)"),
     ("fc00::/7", "unique local (private)"),
     ("fe80::/10", "link-local"),
     ("fec0::/10", "site-local (deprecated)"),
@@ -119,8 +127,8 @@ impl OutboundPolicy {
     }
 }
 
-/// IPv4-mapped (`::ffff:a.b.c.d`) and NAT64 (`64:ff9b::a.b.c.d`) addresses stand for
-/// the IPv4 address they carry.
+/// IPv4-mapped (`::ffff:a.b.c.d`), IPv4-translated (`::ffff:0:a.b.c.d`) and NAT64
+/// (`64:ff9b::a.b.c.d`) addresses stand for the IPv4 address they carry.
 fn canonical(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V6(v6) => {
@@ -128,7 +136,9 @@ fn canonical(addr: IpAddr) -> IpAddr {
                 return IpAddr::V4(v4);
             }
             let segments = v6.segments();
-            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
+                || segments[..6] == [0, 0, 0, 0, 0xffff, 0]
+            {
                 let [a, b] = segments[6].to_be_bytes();
                 let [c, d] = segments[7].to_be_bytes();
                 return IpAddr::V4(Ipv4Addr::new(a, b, c, d));
@@ -155,9 +165,13 @@ fn blocked_kind(addr: IpAddr) -> Option<&'static str> {
 }
 
 fn blocked_v6(v6: Ipv6Addr) -> Option<&'static str> {
-    BLOCKED_V6.iter().find_map(|(net, kind)| {
+    let named = BLOCKED_V6.iter().find_map(|(net, kind)| {
         let net: Ipv6Net = net.parse().ok()?;
         net.contains(&v6).then_some(*kind)
+    });
+    // Only global unicast can be public; the rest of the space is reserved.
+    named.or_else(|| {
+        (v6.segments()[0] & 0xe000 != 0x2000).then_some("reserved (not global unicast)")
     })
 }
 
@@ -242,6 +256,50 @@ mod tests {
             Some("private (RFC 1918)")
         );
         assert!(strict().check_url("http://[64:ff9b::5db8:d822]/").is_ok());
+    }
+
+    /// Every range of the block lists, by an address inside it and in no narrower
+    /// range listed before it (the network with its first host bit set), is refused
+    /// under its own name.
+    #[test]
+    fn every_listed_range_is_refused_by_name() {
+        for (net, kind) in BLOCKED_V4 {
+            let net: Ipv4Net = net.parse().unwrap();
+            let bit = 1u32 << (31 - u32::from(net.prefix_len()));
+            let inside = Ipv4Addr::from(u32::from(net.network()) | bit);
+            assert_eq!(
+                blocked_kind(IpAddr::V4(inside)),
+                Some(*kind),
+                "{net}: {inside}"
+            );
+        }
+        for (net, kind) in BLOCKED_V6 {
+            let net: Ipv6Net = net.parse().unwrap();
+            let inside = match net.prefix_len() {
+                128 => net.network(),
+                len => Ipv6Addr::from(u128::from(net.network()) | 1u128 << (127 - u32::from(len))),
+            };
+            let judged = canonical(IpAddr::V6(inside));
+            assert_eq!(blocked_kind(judged), Some(*kind), "{net}: {inside}");
+        }
+    }
+
+    #[test]
+    fn reserved_ipv6_forms_off_the_old_list_are_refused() {
+        for (url, kind) in [
+            ("http://[::ffff:0:7f00:1]/", "loopback"),
+            (
+                "http://[::ffff:0:a9fe:a9fe]/",
+                "link-local (cloud metadata lives here)",
+            ),
+            ("http://[::1:0:0:1]/", "reserved by the IETF (::/8)"),
+            ("http://[5f00::1]/", "segment routing (SRv6 SIDs)"),
+            ("http://[4000::1]/", "reserved (not global unicast)"),
+            ("http://[100:0:0:1::1]/", "dummy prefix (RFC 9780)"),
+        ] {
+            assert_eq!(refused_kind(&strict(), url), Some(kind), "{url}");
+        }
+        assert!(strict().check_url("http://[2606:4700::1111]/").is_ok());
     }
 
     #[test]
