@@ -212,3 +212,28 @@ async fn a_bad_configuration_variable_fails_start_naming_it() {
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(stderr.starts_with("error: DELIVERY_TIMEOUT_MS"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_second_serve_on_the_same_database_is_refused_naming_the_holder() {
+    // GIVEN `webhooks serve` running on a database
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, _api, _out) = serve(&dir, &[]).await;
+    let db = dir.path().join("webhooks.db");
+    // WHEN a second serve is started on the same file
+    let second = finish(webhooks([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        db.to_str().unwrap(),
+    ]))
+    .await;
+    // THEN it exits 1 with one line naming the file and the first one's pid
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(db.to_str().unwrap()), "{stderr}");
+    let pid = server.id().expect("running").to_string();
+    assert!(stderr.contains(&format!("process {pid}")), "{stderr}");
+    assert!(interrupt(&mut server).await.success());
+}

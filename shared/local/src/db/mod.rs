@@ -20,7 +20,7 @@ use webhooks_core::ports::{BoxError, StoreError};
 
 use crate::cache::Cache;
 use connection::{configure, migrate};
-use file::create_private;
+use file::{create_private, lock_owner};
 use thread::{serve, Request, Write};
 
 /// One SQLite database file. Cloning is cheap: clones share the connection and its
@@ -29,6 +29,9 @@ use thread::{serve, Request, Write};
 pub struct Db {
     path: Arc<PathBuf>,
     requests: mpsc::Sender<Request>,
+    /// The lock that makes this process the file's only owner, held as long as a
+    /// clone lives.
+    _owner: Arc<std::fs::File>,
 }
 
 impl fmt::Debug for Db {
@@ -44,6 +47,7 @@ impl Db {
     pub fn open(path: impl AsRef<Path>) -> Result<Db, StoreError> {
         let path = path.as_ref();
         create_private(path)?;
+        let owner = lock_owner(path)?;
         // No SQLITE_OPEN_CREATE: the file exists, with the mode we chose. The WAL and
         // shared-memory files SQLite creates beside it copy that mode.
         // No SQLITE_OPEN_URI either: the path is the file std just created, verbatim.
@@ -59,6 +63,7 @@ impl Db {
         Ok(Db {
             path: Arc::new(path.to_owned()),
             requests,
+            _owner: Arc::new(owner),
         })
     }
 

@@ -189,3 +189,42 @@ fn a_database_from_a_newer_program_is_refused() {
         "{error}"
     );
 }
+
+#[test]
+fn a_second_owner_of_the_file_is_refused_naming_it_and_the_holder() {
+    // GIVEN a database opened by this process
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("owned.db");
+    let first = Db::open(&path).unwrap();
+    // WHEN it is opened again while the first owner lives
+    let second = Db::open(&path);
+    // THEN the second is refused, naming the file and the holding process
+    let error = second.expect_err("a second owner is refused").to_string();
+    assert!(error.contains(&path.display().to_string()), "{error}");
+    assert!(
+        error.contains(&format!("process {}", std::process::id())),
+        "{error}"
+    );
+    // AND once the first owner is gone, the file opens again
+    drop(first);
+    assert!(Db::open(&path).is_ok());
+}
+
+#[test]
+fn an_existing_file_readable_by_others_is_made_private_with_its_side_files() {
+    // GIVEN a database file and its WAL left at mode 0644
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("open.db");
+    drop(Db::open(&path).unwrap());
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    std::fs::write(&wal, b"").unwrap();
+    for file in [&path, &wal] {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    // WHEN it is opened
+    let _db = Db::open(&path).unwrap();
+    // THEN both are owner-only again
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&wal), 0o600);
+}
