@@ -10,7 +10,9 @@ use webhooks_core::config::{log_retention, max_in_flight_per_webhook, OutboundCo
 use webhooks_core::domain::time::SystemClock;
 use webhooks_core::outbound::GuardedSender;
 use webhooks_core::usecases::delivery::DeliverySettings;
-use webhooks_local::{http_app, LocalStores, PrunerSettings, WorkerSettings};
+use webhooks_local::{
+    browser_guarded, http_app, BrowserPolicy, LocalStores, PrunerSettings, WorkerSettings,
+};
 
 use crate::error::CliError;
 
@@ -41,6 +43,11 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
     let retention = log_retention(&ProcessEnv).map_err(|e| CliError::runtime(e.to_string()))?;
     let max_in_flight =
         max_in_flight_per_webhook(&ProcessEnv).map_err(|e| CliError::runtime(e.to_string()))?;
+    let browsers = BrowserPolicy::from_lists(
+        &std::env::var("WEBHOOKS_ALLOWED_ORIGINS").unwrap_or_default(),
+        &std::env::var("WEBHOOKS_ALLOWED_HOSTS").unwrap_or_default(),
+    )
+    .map_err(CliError::runtime)?;
 
     let clock = Arc::new(SystemClock);
     let stores = LocalStores::open(&options.db, clock.clone()).map_err(|e| {
@@ -61,7 +68,6 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
         ..PrunerSettings::default()
     });
 
-    let app = crate::console::router().merge(http_app(&stores, sender, &config, token.as_deref()));
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|source| CliError::Bind {
@@ -69,6 +75,13 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
             source,
         })?;
     let addr = listener.local_addr().unwrap_or(options.addr);
+    let app = browser_guarded(
+        crate::console::router().merge(http_app(&stores, sender, &config, token.as_deref())),
+        BrowserPolicy {
+            bound: Some(addr),
+            ..browsers
+        },
+    );
     print_banner(addr, &stores, &config, token.is_some());
 
     let (stop_tx, stop_rx) = watch::channel(false);

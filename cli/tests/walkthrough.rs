@@ -237,3 +237,55 @@ async fn a_second_serve_on_the_same_database_is_refused_naming_the_holder() {
     assert!(stderr.contains(&format!("process {pid}")), "{stderr}");
     assert!(interrupt(&mut server).await.success());
 }
+
+#[tokio::test]
+async fn a_web_page_cannot_create_a_webhook_or_read_through_a_rebound_name() {
+    // GIVEN `webhooks serve` on loopback without a token
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, api, _out) = serve(&dir, &[]).await;
+    let client = reqwest::Client::new();
+    let hook = r#"{"name": "evil", "url": "http://127.0.0.1:9/x", "event": "report.publish_status", "clients": "all"}"#;
+    // WHEN a page on another site posts a text/plain form body, as browsers allow
+    let cross_site = client
+        .post(format!("{api}/webhooks"))
+        .header("content-type", "text/plain")
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .body(hook)
+        .send()
+        .await
+        .unwrap();
+    // THEN it is refused with a problem document, and nothing was created
+    assert_eq!(cross_site.status(), 403);
+    assert_eq!(
+        cross_site.headers()["content-type"],
+        "application/problem+json"
+    );
+    let listed: serde_json::Value = client
+        .get(format!("{api}/webhooks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(0));
+    // AND a text/plain body without browser headers is refused as not JSON
+    let plain = client
+        .post(format!("{api}/webhooks"))
+        .header("content-type", "text/plain")
+        .body(hook)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 415);
+    // AND a DNS-rebinding page (its own name for our address) cannot read the API
+    let rebound = client
+        .get(format!("{api}/webhooks"))
+        .header("host", "rebind.evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 421);
+    assert!(interrupt(&mut server).await.success());
+}

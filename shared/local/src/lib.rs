@@ -4,6 +4,7 @@
 //! process owns a database file.
 
 mod app;
+mod browser_guard;
 mod cache;
 mod db;
 mod logs;
@@ -28,6 +29,7 @@ pub use webhooks_core::usecases::delivery::Work;
 use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
 
 pub use app::http_app;
+pub use browser_guard::{browser_guarded, BrowserPolicy};
 pub use db::Db;
 pub use logs::SqliteLogStore;
 pub use pruner::{Pruner, PrunerSettings};

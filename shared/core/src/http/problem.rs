@@ -57,6 +57,12 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unauthorized")]
     Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("misdirected request: {0}")]
+    Misdirected(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),
 }
@@ -139,6 +145,27 @@ impl ApiError {
                 "unauthorized",
                 "Unauthorized",
                 "send Authorization: Bearer <token>".to_owned(),
+                vec![],
+            ),
+            ApiError::Forbidden(detail) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Forbidden",
+                detail.clone(),
+                vec![],
+            ),
+            ApiError::Misdirected(detail) => (
+                StatusCode::MISDIRECTED_REQUEST,
+                "misdirected-request",
+                "Misdirected request",
+                detail.clone(),
+                vec![],
+            ),
+            ApiError::UnsupportedMediaType(detail) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                detail.clone(),
                 vec![],
             ),
             ApiError::Internal(_) => (
