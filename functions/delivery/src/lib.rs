@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use webhooks_aws::config::{self, TimeoutUse};
 use webhooks_aws::limits::MAX_BATCH_ENTRIES;
 use webhooks_aws::{
-    config, AwsClients, CachedSecrets, DynamoWebhookStore, SecretsManagerStore, SqsDeadLetters,
-    SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
+    AwsClients, CachedSecrets, DynamoWebhookStore, SecretsManagerStore, SqsDeadLetters, SqsLogSink,
+    SqsTaskQueue, DEFAULT_CACHE_TTL,
 };
 use webhooks_core::config::{ConfigError, Env, OutboundConfig};
 use webhooks_core::domain::time::Clock;
@@ -34,13 +35,16 @@ pub struct Config {
     pub logs_queue_url: String,
     pub events_dlq_url: String,
     pub secret_prefix: String,
-    /// `DELIVERY_TIMEOUT_MS`, `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
+    /// `DELIVERY_TIMEOUT_MS` (checked against `FUNCTION_TIMEOUT_SECONDS`),
+    /// `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
     pub outbound: OutboundConfig,
 }
 
 impl Config {
+    /// Refuses a `DELIVERY_TIMEOUT_MS` that does not fit in the function's
+    /// `FUNCTION_TIMEOUT_SECONDS` (`TimeoutUse::Delivery`).
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        Ok(Self {
+        let read = Self {
             webhooks_table: config::webhooks_table(env)?,
             retry_queue_url: config::retry_queue_url(env)?,
             logs_queue_url: config::logs_queue_url(env)?,
@@ -48,7 +52,9 @@ impl Config {
             secret_prefix: config::secret_prefix(env)?,
             // The Lambda functions open no private network unless told to.
             outbound: OutboundConfig::from_env(env, "")?,
-        })
+        };
+        TimeoutUse::Delivery.check_env(env, read.outbound.timeout)?;
+        Ok(read)
     }
 }
 
