@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use webhooks_aws::config::{self, TimeoutUse};
 use webhooks_aws::limits::MAX_BATCH_ENTRIES;
 use webhooks_aws::{
-    config, AwsClients, CachedSecrets, DynamoWebhookStore, SecretsManagerStore, SqsDeadLetters,
-    SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
+    AwsClients, CachedSecrets, DynamoWebhookStore, SecretsManagerStore, SqsDeadLetters, SqsLogSink,
+    SqsTaskQueue, DEFAULT_CACHE_TTL,
 };
 use webhooks_core::config::{max_in_flight_per_webhook, ConfigError, Env, OutboundConfig};
 use webhooks_core::domain::time::Clock;
@@ -34,15 +35,18 @@ pub struct Config {
     pub logs_queue_url: String,
     pub events_dlq_url: String,
     pub secret_prefix: String,
-    /// `DELIVERY_TIMEOUT_MS`, `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
+    /// `DELIVERY_TIMEOUT_MS` (checked against `FUNCTION_TIMEOUT_SECONDS`),
+    /// `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
     pub outbound: OutboundConfig,
     /// `MAX_IN_FLIGHT_PER_WEBHOOK`.
     pub max_in_flight_per_webhook: usize,
 }
 
 impl Config {
+    /// Refuses a `DELIVERY_TIMEOUT_MS` that does not fit in the function's
+    /// `FUNCTION_TIMEOUT_SECONDS` (`TimeoutUse::Delivery`).
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        Ok(Self {
+        let read = Self {
             webhooks_table: config::webhooks_table(env)?,
             retry_queue_url: config::retry_queue_url(env)?,
             logs_queue_url: config::logs_queue_url(env)?,
@@ -51,7 +55,9 @@ impl Config {
             // The Lambda functions open no private network unless told to.
             outbound: OutboundConfig::from_env(env, "")?,
             max_in_flight_per_webhook: max_in_flight_per_webhook(env)?,
-        })
+        };
+        TimeoutUse::Delivery.check_env(env, read.outbound.timeout)?;
+        Ok(read)
     }
 }
 

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use webhooks_aws::{config, AwsClients, DynamoWebhookStore, SecretsManagerStore};
+use webhooks_aws::config::{self, TimeoutUse};
+use webhooks_aws::{AwsClients, DynamoWebhookStore, SecretsManagerStore};
 use webhooks_core::config::{ConfigError, Env, OutboundConfig};
 use webhooks_core::domain::time::Clock;
 use webhooks_core::http::test_connection::{self, ConnectionContext, ConnectionState};
@@ -15,18 +16,23 @@ use webhooks_core::usecases::connection::ProbeSettings;
 pub struct Config {
     pub webhooks_table: String,
     pub secret_prefix: String,
-    /// `DELIVERY_TIMEOUT_MS`, `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
+    /// `DELIVERY_TIMEOUT_MS` (checked against `FUNCTION_TIMEOUT_SECONDS`),
+    /// `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
     pub outbound: OutboundConfig,
 }
 
 impl Config {
+    /// Refuses a `DELIVERY_TIMEOUT_MS` that does not fit in the function's
+    /// `FUNCTION_TIMEOUT_SECONDS` (`TimeoutUse::ConnectionTest`).
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
-        Ok(Self {
+        let read = Self {
             webhooks_table: config::webhooks_table(env)?,
             secret_prefix: config::secret_prefix(env)?,
             // The Lambda functions open no private network unless told to.
             outbound: OutboundConfig::from_env(env, "")?,
-        })
+        };
+        TimeoutUse::ConnectionTest.check_env(env, read.outbound.timeout)?;
+        Ok(read)
     }
 }
 

@@ -1,11 +1,12 @@
 //! The retry queue: delivery tasks as SQS messages with `DelaySeconds`, chained past
-//! 15 minutes.
+//! 15 minutes, each in the message group of its webhook.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_sdk_sqs::operation::send_message::builders::SendMessageFluentBuilder;
 use aws_sdk_sqs::Client;
 use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
@@ -20,6 +21,11 @@ use crate::message_size::too_large;
 /// `DelaySeconds`; a longer one also sets the task's `not_before`, and the delivery
 /// function puts a task that arrives early back for the remainder
 /// (`Dispatcher::run_task`), 15 minutes at a time.
+///
+/// Every task is sent with `MessageGroupId` = its webhook id: on a standard queue
+/// that makes SQS a fair queue, which serves the tasks of quiet webhooks first when
+/// one webhook's backlog (a slow or failing receiver) holds most of the consumers
+/// (docs/storage.md). Tasks of one webhook still run in parallel: no FIFO order.
 #[derive(Clone)]
 pub struct SqsTaskQueue {
     client: Client,
@@ -48,20 +54,19 @@ impl SqsTaskQueue {
         &self.queue_url
     }
 
-    /// The message body for a task enqueued with `delay`, and its `DelaySeconds`.
-    fn message(&self, task: &DeliveryTask, delay: Duration) -> (String, i32) {
-        let mut task = task.clone();
+    /// The `SendMessage` request of a task enqueued with `delay`, ready to send: its
+    /// body, its `DelaySeconds` and its message group (the webhook id). A task over
+    /// SQS's message limit is refused here, before anything is sent.
+    fn send_request(
+        &self,
+        task: &DeliveryTask,
+        delay: Duration,
+    ) -> Result<SendMessageFluentBuilder, StoreError> {
+        let mut message = task.clone();
         if needs_chaining(delay) {
-            task.not_before = Some(self.clock.now().plus(delay));
+            message.not_before = Some(self.clock.now().plus(delay));
         }
-        (TaskMessage::from(task).to_json(), delay_seconds(delay))
-    }
-}
-
-#[async_trait]
-impl TaskQueue for SqsTaskQueue {
-    async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
-        let (body, delay) = self.message(task, delay);
+        let body = TaskMessage::from(message).to_json();
         if body.len() > MAX_MESSAGE_BYTES {
             return Err(too_large(
                 "SendMessage",
@@ -69,11 +74,20 @@ impl TaskQueue for SqsTaskQueue {
                 body.len(),
             ));
         }
-        self.client
+        Ok(self
+            .client
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body)
-            .delay_seconds(delay)
+            .delay_seconds(delay_seconds(delay))
+            .message_group_id(task.webhook_id.as_str()))
+    }
+}
+
+#[async_trait]
+impl TaskQueue for SqsTaskQueue {
+    async fn enqueue(&self, task: &DeliveryTask, delay: Duration) -> Result<(), StoreError> {
+        self.send_request(task, delay)?
             .send()
             .await
             .map_err(sdk_error("SendMessage"))?;
@@ -145,15 +159,37 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_short_delay_is_the_message_delay_alone() {
-        let mut task = DeliveryTask::first(
+    fn task(webhook: &str) -> DeliveryTask {
+        DeliveryTask::first(
             event(serde_json::json!({})),
-            WebhookId::from_trusted("wh_1"),
-        );
+            WebhookId::from_trusted(webhook),
+        )
+    }
+
+    /// What the request carries: its queue, body, `DelaySeconds` and `MessageGroupId`.
+    fn sent(
+        request: &SendMessageFluentBuilder,
+    ) -> (Option<&str>, String, Option<i32>, Option<&str>) {
+        let input = request.as_input();
+        (
+            input.get_queue_url().as_deref(),
+            input.get_message_body().clone().unwrap_or_default(),
+            *input.get_delay_seconds(),
+            input.get_message_group_id().as_deref(),
+        )
+    }
+
+    #[test]
+    fn given_a_short_delay_when_a_task_is_enqueued_then_it_waits_that_long_in_its_webhooks_group() {
+        let mut task = task("wh_1");
         task.not_before = Some(now().plus(Duration::from_secs(300)));
-        let (body, delay) = queue().message(&task, Duration::from_secs(300));
-        assert_eq!(delay, 300);
+        let request = queue()
+            .send_request(&task, Duration::from_secs(300))
+            .unwrap();
+        let (queue_url, body, delay, group) = sent(&request);
+        assert_eq!(queue_url, Some("http://q"));
+        assert_eq!(delay, Some(300));
+        assert_eq!(group, Some("wh_1"));
         let sent = serde_json::from_str::<TaskMessage>(&body)
             .unwrap()
             .into_task();
@@ -161,15 +197,46 @@ mod tests {
     }
 
     #[test]
-    fn a_delay_past_15_minutes_waits_900_s_and_carries_its_time() {
-        let task = DeliveryTask::first(
-            event(serde_json::json!({})),
-            WebhookId::from_trusted("wh_1"),
-        );
-        let (body, delay) = queue().message(&task, Duration::from_secs(2 * 3600));
-        assert_eq!(delay, 900);
+    fn given_a_delay_past_15_minutes_when_a_task_is_enqueued_then_it_waits_900_s_and_carries_its_time(
+    ) {
+        let request = queue()
+            .send_request(&task("wh_1"), Duration::from_secs(2 * 3600))
+            .unwrap();
+        let (_, body, delay, group) = sent(&request);
+        assert_eq!(delay, Some(900));
+        assert_eq!(group, Some("wh_1"));
         let json: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(json["type"], "delivery_v1");
         assert_eq!(json["not_before"], "2026-11-28T14:00:00.000Z");
+    }
+
+    #[test]
+    fn given_tasks_of_two_webhooks_when_enqueued_at_once_then_each_is_in_its_own_message_group() {
+        let queue = queue();
+        let groups: Vec<Option<String>> = ["wh_01HZY0000000000000000000AA", "wh_2"]
+            .into_iter()
+            .map(|webhook| {
+                let request = queue.send_request(&task(webhook), Duration::ZERO).unwrap();
+                assert_eq!(*request.as_input().get_delay_seconds(), Some(0));
+                request.as_input().get_message_group_id().clone()
+            })
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                Some("wh_01HZY0000000000000000000AA".to_owned()),
+                Some("wh_2".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn given_a_task_over_the_message_limit_when_enqueued_then_it_is_refused_before_sending() {
+        let mut task = task("wh_1");
+        task.event = event(serde_json::json!({"blob": "x".repeat(MAX_MESSAGE_BYTES)}));
+        let error = queue()
+            .send_request(&task, Duration::ZERO)
+            .expect_err("a task over 256 KiB is refused");
+        assert!(error.to_string().contains("message limit"), "{error}");
     }
 }

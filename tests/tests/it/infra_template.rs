@@ -1,7 +1,8 @@
 //! The SAM template (`infra/template.yaml`) against the code and the repo's docs: the four
 //! functions and their crates, the environment each one reads, what each one may do
 //! (IAM), the routes, the SQS event sources (partial batch failures, visibility
-//! timeouts), and an alarm on every dead-letter queue.
+//! timeouts), the timeouts (`DeliveryTimeoutMs` fits in every function that uses it),
+//! and an alarm on every dead-letter queue.
 //!
 //! The linters (`scripts/infra-lint.sh`: cfn-lint, `sam validate`, checkov) check the
 //! template against AWS; these tests check it against this project.
@@ -11,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde_yaml::Value;
+use webhooks_aws::config::HTTP_API_INTEGRATION_TIMEOUT;
 use webhooks_core::config::{ConfigError, Env};
 
 /// One Lambda function: its crate under `functions/`, its resource and role in the
@@ -133,8 +135,12 @@ const FUNCTIONS: [Function; 4] = [
     },
 ];
 
-/// What each environment variable must be set from (`!Ref` of a resource or a
-/// parameter): the same name always means the same thing.
+/// A function's own `Timeout`, as the function reads it: a literal beside the
+/// `Timeout` it repeats, the one variable set from no `!Ref`.
+const FUNCTION_TIMEOUT: &str = "FUNCTION_TIMEOUT_SECONDS";
+
+/// What each environment variable but [`FUNCTION_TIMEOUT`] must be set from (`!Ref` of
+/// a resource or a parameter): the same name always means the same thing.
 const ENV_SOURCES: [(&str, &str); 12] = [
     ("WEBHOOKS_TABLE", "WebhooksTable"),
     ("DELIVERY_LOGS_TABLE", "DeliveryLogsTable"),
@@ -540,6 +546,10 @@ fn each_function_gets_exactly_the_environment_it_reads() {
         assert_eq!(set, expected, "{}: environment variables", f.logical_id);
         for (name, value) in variables {
             let name = name.as_str().unwrap();
+            if name == FUNCTION_TIMEOUT {
+                // Its value: each_function_timeout_variable_is_its_functions_timeout.
+                continue;
+            }
             assert_eq!(
                 ref_of(value),
                 Some(sources[name]),
@@ -568,6 +578,146 @@ fn variables_read(read_config: fn(&dyn Env) -> Result<(), ConfigError>) -> BTree
     };
     read_config(&env).unwrap_or_else(|e| panic!("the config reader refused {e}"));
     asked.into_inner()
+}
+
+// --- timeouts ----------------------------------------------------------------------
+
+/// A function's `Timeout` in seconds (Lambda's default, 3, when unset).
+fn timeout_of(template: &Template, function: &str) -> u64 {
+    template
+        .function_property(function, "Timeout")
+        .map_or(3, |v| template.number(v))
+}
+
+/// A function's environment variable as the template writes it (a string or a
+/// number), or `None` when it is unset or set from an intrinsic.
+fn literal_variable(template: &Template, function: &str, name: &str) -> Option<String> {
+    match &template.resource(function)["Properties"]["Environment"]["Variables"][name] {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The functions the template gives `DELIVERY_TIMEOUT_MS`.
+fn functions_with_a_delivery_timeout(template: &Template) -> Vec<&'static Function> {
+    FUNCTIONS
+        .iter()
+        .filter(|f| {
+            !template.resource(f.logical_id)["Properties"]["Environment"]["Variables"]
+                ["DELIVERY_TIMEOUT_MS"]
+                .is_null()
+        })
+        .collect()
+}
+
+/// `f`'s configuration reader on a valid environment (as in [`variables_read`]) with
+/// `DELIVERY_TIMEOUT_MS` = `delivery_ms` and `FUNCTION_TIMEOUT_SECONDS` = its template
+/// `Timeout`.
+fn read_with_timeouts(
+    template: &Template,
+    f: &Function,
+    delivery_ms: u64,
+) -> Result<(), ConfigError> {
+    let function_seconds = timeout_of(template, f.logical_id).to_string();
+    let delivery_ms = delivery_ms.to_string();
+    let env = |name: &str| match name {
+        "DELIVERY_TIMEOUT_MS" => Some(delivery_ms.clone()),
+        FUNCTION_TIMEOUT => Some(function_seconds.clone()),
+        _ if name.ends_with("_TABLE") => Some("webhooks-table".to_owned()),
+        _ if name.ends_with("_URL") => {
+            Some("https://sqs.eu-west-1.amazonaws.com/123456789012/queue".to_owned())
+        }
+        _ => None,
+    };
+    (f.read_config)(&env)
+}
+
+#[test]
+fn given_the_functions_that_send_requests_when_read_then_each_is_told_its_own_timeout() {
+    let template = Template::load();
+    let sending = functions_with_a_delivery_timeout(&template);
+    let ids: BTreeSet<&str> = sending.iter().map(|f| f.logical_id).collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(["DeliveryFunction", "TestConnectionFunction"]),
+        "the functions that read DELIVERY_TIMEOUT_MS"
+    );
+    for f in &FUNCTIONS {
+        let id = f.logical_id;
+        let told = literal_variable(&template, id, FUNCTION_TIMEOUT);
+        if ids.contains(id) {
+            assert_eq!(
+                told.as_deref().and_then(|v| v.trim().parse::<u64>().ok()),
+                Some(timeout_of(&template, id)),
+                "{id}: {FUNCTION_TIMEOUT} is a literal equal to its Timeout"
+            );
+        } else {
+            assert_eq!(
+                told, None,
+                "{id}: no {FUNCTION_TIMEOUT} without DELIVERY_TIMEOUT_MS"
+            );
+        }
+    }
+}
+
+#[test]
+fn given_the_delivery_timeout_range_when_each_function_reads_it_then_exactly_that_range_fits() {
+    let template = Template::load();
+    let parameter = &template.doc["Parameters"]["DeliveryTimeoutMs"];
+    let [min, default, max] = ["MinValue", "Default", "MaxValue"].map(|key| {
+        parameter[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("DeliveryTimeoutMs has a numeric {key}"))
+    });
+    for f in functions_with_a_delivery_timeout(&template) {
+        for (what, ms) in [("MinValue", min), ("Default", default), ("MaxValue", max)] {
+            read_with_timeouts(&template, f, ms).unwrap_or_else(|e| {
+                panic!(
+                    "{}: DeliveryTimeoutMs's {what} {ms} does not fit its Timeout {} s: {e}",
+                    f.logical_id,
+                    timeout_of(&template, f.logical_id)
+                )
+            });
+        }
+    }
+    // The range is as wide as fits: one millisecond more is refused by some function.
+    let refusals: Vec<ConfigError> = functions_with_a_delivery_timeout(&template)
+        .into_iter()
+        .filter_map(|f| read_with_timeouts(&template, f, max + 1).err())
+        .collect();
+    assert!(
+        !refusals.is_empty(),
+        "DeliveryTimeoutMs's MaxValue {max} could be higher: every function accepts {}",
+        max + 1
+    );
+    for refusal in refusals {
+        assert_eq!(refusal.name, "DELIVERY_TIMEOUT_MS", "{refusal}");
+    }
+}
+
+#[test]
+fn given_the_http_api_when_its_integrations_are_read_then_each_function_answers_within_them() {
+    let template = Template::load();
+    let limit_ms = u64::try_from(HTTP_API_INTEGRATION_TIMEOUT.as_millis()).unwrap();
+    let integrations = template.of_type("AWS::ApiGatewayV2::Integration");
+    assert!(!integrations.is_empty(), "the HTTP API has integrations");
+    for (id, integration) in integrations {
+        let properties = &integration["Properties"];
+        let function = arn_of(&properties["IntegrationUri"])
+            .unwrap_or_else(|| panic!("{id}: IntegrationUri is not !GetAtt F.Arn"));
+        // What the functions assume (TimeoutUse::ConnectionTest) is what API Gateway does.
+        let waits = template.number(&properties["TimeoutInMillis"]);
+        assert_eq!(
+            waits, limit_ms,
+            "{id}: TimeoutInMillis is the HTTP API's limit, HTTP_API_INTEGRATION_TIMEOUT"
+        );
+        let timeout = timeout_of(&template, &function);
+        assert!(
+            timeout * 1000 <= waits,
+            "{function}: Timeout {timeout} s is longer than {id} waits ({waits} ms)"
+        );
+    }
 }
 
 // --- what each function may do ------------------------------------------------------
