@@ -97,10 +97,10 @@ pub enum TimeoutUse {
     /// that no delivery ever starts, and every one is deferred to the retry queue
     /// again and again.
     Delivery,
-    /// The test-connection function. A connection test makes a DNS lookup and then
-    /// its request, each allowed the whole delivery timeout, after reading the
-    /// webhook and its secret (one [`DEADLINE_MARGIN`]): 2 × timeout + margin must
-    /// fit in the function's timeout and in [`HTTP_API_INTEGRATION_TIMEOUT`].
+    /// The test-connection function. A connection test's DNS lookup and request share
+    /// the delivery timeout, after reading the webhook and its secret (one
+    /// [`DEADLINE_MARGIN`]): timeout + margin must fit in the function's timeout and
+    /// in [`HTTP_API_INTEGRATION_TIMEOUT`].
     ConnectionTest,
 }
 
@@ -110,12 +110,9 @@ impl TimeoutUse {
     pub fn longest_delivery_timeout(self, function_timeout: Duration) -> Duration {
         match self {
             TimeoutUse::Delivery => function_timeout.saturating_sub(2 * DEADLINE_MARGIN),
-            TimeoutUse::ConnectionTest => {
-                function_timeout
-                    .min(HTTP_API_INTEGRATION_TIMEOUT)
-                    .saturating_sub(DEADLINE_MARGIN)
-                    / 2
-            }
+            TimeoutUse::ConnectionTest => function_timeout
+                .min(HTTP_API_INTEGRATION_TIMEOUT)
+                .saturating_sub(DEADLINE_MARGIN),
         }
     }
 
@@ -345,19 +342,19 @@ mod tests {
 
     #[test]
     fn given_a_connection_test_when_asked_what_fits_then_dns_and_request_share_the_shorter_limit() {
-        // (30 s - 2 s) / 2: the DNS lookup and the request may each take the timeout.
+        // 30 s - 2 s: the DNS lookup and the request share the timeout.
         assert_eq!(
             TimeoutUse::ConnectionTest.longest_delivery_timeout(seconds(30)),
-            seconds(14)
+            seconds(28)
         );
         assert_eq!(
             TimeoutUse::ConnectionTest.longest_delivery_timeout(seconds(15)),
-            Duration::from_millis(6500)
+            seconds(13)
         );
         // A function longer than API Gateway waits gains nothing.
         assert_eq!(
             TimeoutUse::ConnectionTest.longest_delivery_timeout(seconds(900)),
-            seconds(14)
+            seconds(28)
         );
     }
 
@@ -389,12 +386,12 @@ mod tests {
         assert!(message.ends_with("at most 56000 ms fits"), "{message}");
 
         let test = TimeoutUse::ConnectionTest
-            .check(seconds(20), seconds(30))
+            .check(seconds(29), seconds(30))
             .unwrap_err();
         assert_eq!(test.name, "DELIVERY_TIMEOUT_MS");
         let message = test.to_string();
         assert!(message.contains("API Gateway's 30 s"), "{message}");
-        assert!(message.ends_with("at most 14000 ms fits"), "{message}");
+        assert!(message.ends_with("at most 28000 ms fits"), "{message}");
     }
 
     #[test]
@@ -416,12 +413,12 @@ mod tests {
         let fits = env(&[("FUNCTION_TIMEOUT_SECONDS", "30")]);
         assert_eq!(function_timeout(&fits), Ok(Some(seconds(30))));
         assert_eq!(
-            TimeoutUse::ConnectionTest.check_env(&fits, seconds(14)),
+            TimeoutUse::ConnectionTest.check_env(&fits, seconds(28)),
             Ok(())
         );
         assert_eq!(
             TimeoutUse::ConnectionTest
-                .check_env(&fits, seconds(15))
+                .check_env(&fits, seconds(29))
                 .unwrap_err()
                 .name,
             "DELIVERY_TIMEOUT_MS"
