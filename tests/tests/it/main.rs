@@ -15,4 +15,5 @@ mod delivery_flow;
 mod infra_template;
 mod isolation_local;
 mod queue_batches;
+mod rate_limit_local;
 mod readme;
