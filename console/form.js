@@ -12,6 +12,12 @@ export function parseClientIds(text) {
   return text.split(/[,\n]/).map((id) => id.trim()).filter(Boolean);
 }
 
+/** The rate limit field's text → the API's value: "" is none (null), else the number (the API checks it). */
+export function parseRateLimit(text) {
+  const trimmed = text.trim();
+  return trimmed === "" ? null : Number(trimmed);
+}
+
 function field({ id, label, control, hint, name }) {
   const hintId = hint ? `${id}-hint` : null;
   const errorId = `${id}-error`;
@@ -70,6 +76,7 @@ export async function renderForm(main, { id } = {}) {
   // ------------------------------------------------------------ controls
   const name = h("input", { id: "wh-name", name: "name", class: "input", autocomplete: "off", value: webhook?.name ?? "", maxlength: "128" });
   const url = h("input", { id: "wh-url", name: "url", type: "url", class: "input mono", inputmode: "url", autocomplete: "off", spellcheck: "false", placeholder: "https://example.com/webhooks", value: webhook?.url ?? "" });
+  const rate = h("input", { id: "wh-rate", name: "rate_limit_per_second", type: "number", class: "input input-number", inputmode: "numeric", min: "1", max: "10000", step: "1", autocomplete: "off", placeholder: "No limit", value: webhook?.rate_limit_per_second ?? "" });
   const event = h("select", { id: "wh-event", name: "event", class: "select" },
     types.map((type) => h("option", { value: type.id, text: type.id, selected: webhook?.event === type.id })));
   const eventHint = h("span");
@@ -114,6 +121,7 @@ export async function renderForm(main, { id } = {}) {
       clientsError),
     field({ id: "wh-url", name: "url", label: "URL", control: url, hint: "The endpoint that receives a POST for each event. Redirects are not followed." }),
     field({ id: "wh-event", name: "event", label: "Event", control: event, hint: eventHint }),
+    field({ id: "wh-rate", name: "rate_limit_per_second", label: "Rate limit (per second)", control: rate, hint: "At most this many requests a second, 1–10000; deliveries beyond it wait, none is dropped. Empty: no limit." }),
     h("fieldset", { class: "fieldset", dataset: { field: "secret" }, "aria-describedby": "wh-secret-mode-error" },
       h("legend", { class: "label" }, "Signing secret",
         editing ? h("span", { class: configured ? "badge badge-ok" : "badge", text: configured ? "Secret configured" : "No secret" }) : null),
@@ -162,6 +170,7 @@ export async function renderForm(main, { id } = {}) {
     name: { control: name, error: document.getElementById("wh-name-error") },
     url: { control: url, error: document.getElementById("wh-url-error") },
     event: { control: event, error: document.getElementById("wh-event-error") },
+    rate_limit_per_second: { control: rate, error: document.getElementById("wh-rate-error") },
     clients: { control: () => (scope() === "chosen" ? clientIds : form.querySelector("#wh-scope-all")), error: () => (scope() === "chosen" ? document.getElementById("wh-clients-error") : clientsError) },
     secret: { control: () => (secretMode() === "custom" ? secretInput : form.querySelector("input[name=secret-mode]:checked")), error: () => (secretMode() === "custom" ? document.getElementById("wh-secret-error") : secretError) },
   };
@@ -207,9 +216,11 @@ export async function renderForm(main, { id } = {}) {
     if (mode === "generate") fields.secret = "generate";
     if (mode === "custom") fields.secret = secretInput.value;
     if (mode === "remove") fields.secret = null;
-    if (!editing) return fields;
+    const limit = parseRateLimit(rate.value);
+    if (!editing) return limit === null ? fields : { ...fields, rate_limit_per_second: limit };
     const changes = {};
     for (const key of ["name", "url", "event"]) if (fields[key] !== webhook[key]) changes[key] = fields[key];
+    if (limit !== (webhook.rate_limit_per_second ?? null)) changes.rate_limit_per_second = limit;
     if (JSON.stringify(fields.clients) !== JSON.stringify(webhook.clients)) changes.clients = fields.clients;
     if ("secret" in fields) changes.secret = fields.secret;
     return changes;
@@ -242,6 +253,11 @@ export async function renderForm(main, { id } = {}) {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearErrors();
+    if (rate.validity.badInput) {
+      // The browser keeps text that is not a number from the field's value: say so here.
+      showErrors({ detail: "The rate limit is not a number.", errors: [{ field: "rate_limit_per_second", message: "Enter a whole number from 1 to 10000, or leave it empty for no limit." }] });
+      return;
+    }
     const fields = body();
     if (editing && !Object.keys(fields).length) {
       status.flash("info", "Nothing changed.");

@@ -124,6 +124,7 @@ pub async fn create_webhooks(stack: &Stack, receiver: std::net::SocketAddr) -> R
             created_at: now,
             updated_at: now,
             failing_since: None,
+            rate_limit_per_second: None,
         };
         webhooks
             .insert(&webhook)

@@ -88,6 +88,7 @@ pub fn webhooks(count: usize) -> Vec<Webhook> {
                 created_at: at,
                 updated_at: at,
                 failing_since: None,
+                rate_limit_per_second: None,
             }
         })
         .collect()

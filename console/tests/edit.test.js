@@ -1,6 +1,7 @@
 // Editing a saved webhook: the secret stays write-only (keep / replace / remove), field
-// errors come back inline, a concurrent change is caught by the version check, and
-// Test from the actions menu signs with the stored secret.
+// errors come back inline, a concurrent change is caught by the version check, Test
+// from the actions menu signs with the stored secret, and the rate limit is set, shown
+// and removed.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -129,4 +130,41 @@ test("a change made elsewhere meanwhile is not overwritten", { timeout: 60_000 }
   await formError.waitFor({ state: "visible" });
   assert.match(await formError.textContent(), /version/);
   assert.equal((await current()).name, "Renamed elsewhere");
+});
+
+test("the rate limit is set, shown when editing, refused out of range and removed", { timeout: 60_000 }, async () => {
+  const { page, errors } = browser;
+  const rate = () => page.getByLabel("Rate limit (per second)");
+
+  // GIVEN the edit form of a webhook without a rate limit
+  await openEdit(page);
+  assert.equal(await rate().inputValue(), "", "empty: no limit");
+
+  // WHEN the admin sets 5 a second THEN the webhook has it, and the form shows it
+  await rate().fill("5");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
+  assert.equal((await current()).rate_limit_per_second, 5);
+  await openEdit(page);
+  assert.equal(await rate().inputValue(), "5");
+
+  // WHEN the admin enters 10001 THEN the API's error shows by the field and nothing is saved
+  const version = (await current()).version;
+  await rate().fill("10001");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  const rateError = page.locator("#wh-rate-error");
+  await rateError.waitFor({ state: "visible" });
+  assert.match(await rateError.textContent(), /1 to 10000/);
+  assert.equal(await rate().getAttribute("aria-invalid"), "true");
+  assert.equal((await current()).version, version, "nothing was saved");
+
+  // WHEN the admin empties the field THEN the limit is removed
+  await rate().fill("");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
+  const saved = await current();
+  assert.equal(saved.rate_limit_per_second, null);
+  assert.equal(saved.version, version + 1);
+
+  assert.deepEqual(errors, []);
 });

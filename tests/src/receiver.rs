@@ -16,6 +16,8 @@ pub struct Delivery {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// When it arrived.
+    pub at: Instant,
 }
 
 impl Delivery {
@@ -70,6 +72,7 @@ impl Receiver {
                             path: uri.path().to_owned(),
                             headers,
                             body,
+                            at: Instant::now(),
                         });
                         status
                     };

@@ -32,6 +32,8 @@ struct WebhookItem {
     updated_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     failing_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rate_limit_per_second: Option<u32>,
 }
 
 impl From<&Webhook> for WebhookItem {
@@ -50,6 +52,7 @@ impl From<&Webhook> for WebhookItem {
             created_at: webhook.created_at,
             updated_at: webhook.updated_at,
             failing_since: webhook.failing_since,
+            rate_limit_per_second: webhook.rate_limit_per_second,
         }
     }
 }
@@ -69,6 +72,7 @@ impl From<WebhookItem> for Webhook {
             created_at: item.created_at,
             updated_at: item.updated_at,
             failing_since: item.failing_since,
+            rate_limit_per_second: item.rate_limit_per_second,
         }
     }
 }
@@ -115,6 +119,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             failing_since: None,
+            rate_limit_per_second: None,
         }
     }
 
@@ -141,6 +146,10 @@ mod tests {
             .starts_with("arn:aws:secretsmanager:"));
         assert!(!item.contains_key("secret_ref"));
         assert!(!item.contains_key("failing_since"), "absent, not NULL");
+        assert!(
+            !item.contains_key("rate_limit_per_second"),
+            "absent, not NULL"
+        );
         assert_eq!(
             item["clients"],
             AttributeValue::L(vec![
@@ -158,8 +167,13 @@ mod tests {
         hook.secret_ref = None;
         hook.disabled_reason = Some("410 Gone".into());
         hook.failing_since = Some(hook.created_at);
+        hook.rate_limit_per_second = Some(250);
         let item = to_item(&hook).unwrap();
         assert_eq!(item["clients"], AttributeValue::S("all".into()));
+        assert_eq!(
+            item["rate_limit_per_second"],
+            AttributeValue::N("250".into())
+        );
         assert_eq!(from_item(item).unwrap(), hook);
     }
 
@@ -171,5 +185,21 @@ mod tests {
         let read = from_item(item).unwrap();
         assert_eq!(read.failing_since, None);
         assert_eq!(read.disabled_reason, None);
+    }
+
+    #[test]
+    fn an_item_from_before_the_rate_limit_reads_without_one() {
+        // GIVEN an item written before webhooks had a rate limit (no such attribute)
+        let mut hook = webhook();
+        hook.rate_limit_per_second = Some(5);
+        let mut item = to_item(&hook).unwrap();
+        item.remove("rate_limit_per_second");
+        // WHEN it is read
+        let read = from_item(item).unwrap();
+        // THEN the webhook has no rate limit, and a NULL attribute reads the same
+        assert_eq!(read.rate_limit_per_second, None);
+        let mut item = to_item(&hook).unwrap();
+        item.insert("rate_limit_per_second".into(), AttributeValue::Null(true));
+        assert_eq!(from_item(item).unwrap().rate_limit_per_second, None);
     }
 }

@@ -56,5 +56,6 @@ pub fn webhook(url: &str) -> Webhook {
         created_at: at,
         updated_at: at,
         failing_since: None,
+        rate_limit_per_second: None,
     }
 }

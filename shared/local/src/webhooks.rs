@@ -321,4 +321,39 @@ mod tests {
         let subscribers = store.subscribers("report.publish_status").await.unwrap();
         assert!(!subscribers[0].enabled, "a stale cached subscriber");
     }
+
+    #[tokio::test]
+    async fn a_row_stored_before_the_rate_limit_reads_without_one() {
+        // GIVEN a limited webhook, and a row written before the field existed
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteWebhookStore::new(Db::open(dir.path().join("w.db")).unwrap());
+        let mut limited = webhook("https://receiver.example/limited");
+        limited.rate_limit_per_second = Some(5);
+        store.insert(&limited).await.unwrap();
+        let old = webhook("https://receiver.example/old");
+        let mut body = serde_json::to_value(&old).unwrap();
+        body.as_object_mut()
+            .unwrap()
+            .remove("rate_limit_per_second");
+        let row = (old.id.as_str().to_owned(), body.to_string());
+        store
+            .db
+            .call(move |conn| {
+                conn.execute(
+                    "INSERT INTO webhooks (id, event, enabled, version, body)
+                     VALUES (?1, 'report.publish_status', 1, 1, ?2)",
+                    params![row.0, row.1],
+                )
+                .or_backend()
+            })
+            .await
+            .unwrap();
+        // WHEN both are read
+        let read_old = store.get(&old.id).await.unwrap().unwrap();
+        let read_limited = store.get(&limited.id).await.unwrap().unwrap();
+        // THEN the old one has no limit and the other keeps its own
+        assert_eq!(read_old.rate_limit_per_second, None);
+        assert_eq!(read_old, old);
+        assert_eq!(read_limited.rate_limit_per_second, Some(5));
+    }
 }

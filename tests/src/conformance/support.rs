@@ -40,6 +40,7 @@ pub fn webhook(event: &str, clients: ClientScope, enabled: bool) -> Webhook {
         created_at: base_time(),
         updated_at: base_time(),
         failing_since: None,
+        rate_limit_per_second: None,
     }
 }
 

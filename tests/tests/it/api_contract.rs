@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use webhooks_tests::harness::{event, Answer, Harness, Options};
 use webhooks_tests::receiver::Receiver;
 
-fn assert_problem(answer: &Answer, status: u16) {
+pub(crate) fn assert_problem(answer: &Answer, status: u16) {
     assert_eq!(answer.status.as_u16(), status, "{}", answer.body);
     assert_eq!(
         answer.header("content-type"),
@@ -22,7 +22,7 @@ fn assert_problem(answer: &Answer, status: u16) {
     );
 }
 
-fn error_fields(answer: &Answer) -> Vec<String> {
+pub(crate) fn error_fields(answer: &Answer) -> Vec<String> {
     answer.body["errors"]
         .as_array()
         .map(|errors| {
@@ -34,7 +34,7 @@ fn error_fields(answer: &Answer) -> Vec<String> {
         .unwrap_or_default()
 }
 
-async fn service() -> (tempfile::TempDir, Harness) {
+pub(crate) async fn service() -> (tempfile::TempDir, Harness) {
     let dir = tempfile::tempdir().unwrap();
     let harness = Harness::start(&dir, Options::default()).await;
     (dir, harness)
@@ -88,6 +88,7 @@ async fn create_returns_the_webhook_with_a_location_and_never_the_secret() {
         "enabled",
         "secret_configured",
         "disabled_reason",
+        "rate_limit_per_second",
         "version",
         "created_at",
         "updated_at",

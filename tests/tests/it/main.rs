@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step panics
 
 mod api_contract;
+mod api_rate_limit;
 mod aws;
 mod conformance_memory;
 mod conformance_sqlite;
@@ -14,4 +15,5 @@ mod delivery_flow;
 mod infra_template;
 mod isolation_local;
 mod queue_batches;
+mod rate_limit_local;
 mod readme;

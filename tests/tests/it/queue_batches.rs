@@ -60,6 +60,7 @@ async fn stores_with_webhook(dir: &tempfile::TempDir, url: &str) -> LocalStores 
         created_at: now,
         updated_at: now,
         failing_since: None,
+        rate_limit_per_second: None,
     };
     use webhooks_core::ports::WebhookRegistry;
     stores.webhooks.insert(&webhook).await.unwrap();

@@ -54,6 +54,10 @@ pub struct Webhook {
     pub updated_at: Timestamp,
     /// When the current run of failed deliveries began; `None` after a success.
     pub failing_since: Option<Timestamp>,
+    /// At most this many requests a second to the receiver (1–10,000), per process;
+    /// `None`: no limit. Stored webhooks from before the field read as `None`.
+    #[serde(default)]
+    pub rate_limit_per_second: Option<u32>,
 }
 
 impl Webhook {
@@ -72,6 +76,7 @@ impl Webhook {
             enabled: self.enabled,
             secret_configured: self.secret_ref.is_some(),
             disabled_reason: self.disabled_reason.clone(),
+            rate_limit_per_second: self.rate_limit_per_second,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -91,10 +96,16 @@ pub struct WebhookView {
     pub enabled: bool,
     pub secret_configured: bool,
     pub disabled_reason: Option<String>,
+    /// Requests a second at most; `null`: no limit.
+    #[schema(minimum = 1, maximum = 10000)]
+    pub rate_limit_per_second: Option<u32>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
+
+/// The lowest and highest `rate_limit_per_second`.
+pub const RATE_LIMIT_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
 
 #[cfg(test)]
 mod tests {
@@ -115,6 +126,7 @@ mod tests {
             created_at: at,
             updated_at: at,
             failing_since: None,
+            rate_limit_per_second: None,
         }
     }
 
@@ -154,5 +166,31 @@ mod tests {
         let view = serde_json::to_value(hook.view()).unwrap();
         assert_eq!(view["secret_configured"], true);
         assert!(view.get("secret_ref").is_none());
+    }
+
+    #[test]
+    fn view_shows_the_rate_limit_and_null_without_one() {
+        // GIVEN a webhook without a rate limit and one limited to 5 a second
+        let unlimited = webhook(ClientScope::all(), true);
+        let mut limited = unlimited.clone();
+        limited.rate_limit_per_second = Some(5);
+        // WHEN both are shown
+        let shown = [unlimited, limited].map(|hook| serde_json::to_value(hook.view()).unwrap());
+        // THEN the field is null, then 5
+        assert_eq!(shown[0]["rate_limit_per_second"], serde_json::Value::Null);
+        assert_eq!(shown[1]["rate_limit_per_second"], 5);
+    }
+
+    #[test]
+    fn a_stored_webhook_from_before_the_rate_limit_reads_without_one() {
+        // GIVEN a stored webhook's JSON without the field
+        let mut stored = serde_json::to_value(webhook(ClientScope::all(), true)).unwrap();
+        stored
+            .as_object_mut()
+            .unwrap()
+            .remove("rate_limit_per_second");
+        // WHEN it is read THEN it has no rate limit
+        let read: Webhook = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.rate_limit_per_second, None);
     }
 }

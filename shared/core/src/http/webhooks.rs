@@ -47,9 +47,14 @@ pub struct CreateWebhook {
     /// 16–256 characters, or `"generate"`. Write-only.
     secret: Option<String>,
     enabled: Option<bool>,
+    /// Requests a second at most (deliveries beyond it wait; none is dropped);
+    /// `null` or absent: no limit.
+    #[schema(minimum = 1, maximum = 10000)]
+    rate_limit_per_second: Option<u32>,
 }
 
-/// Update body: any subset of the create fields; `"secret": null` removes the secret.
+/// Update body: any subset of the create fields; `"secret": null` removes the secret,
+/// `"rate_limit_per_second": null` the rate limit.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct UpdateWebhook {
@@ -59,6 +64,8 @@ pub struct UpdateWebhook {
     clients: Option<crate::domain::webhook::ClientScope>,
     secret: Option<String>,
     enabled: Option<bool>,
+    #[schema(minimum = 1, maximum = 10000)]
+    rate_limit_per_second: Option<u32>,
 }
 
 fn etag(version: u64) -> HeaderValue {

@@ -31,6 +31,7 @@ pub fn webhook(event: &str) -> Webhook {
         created_at: base_time(),
         updated_at: base_time(),
         failing_since: None,
+        rate_limit_per_second: None,
     }
 }
 

@@ -37,6 +37,8 @@ pub struct WebhookFields {
     pub clients: Option<ClientScope>,
     pub secret: Option<SecretChange>,
     pub enabled: Option<bool>,
+    /// `Some(None)`: remove the limit.
+    pub rate_limit_per_second: Option<Option<u32>>,
 }
 
 /// Why an admin change did not happen.
@@ -103,6 +105,7 @@ impl WebhookAdmin<'_> {
             created_at: now,
             updated_at: now,
             failing_since: None,
+            rate_limit_per_second: fields.rate_limit_per_second.flatten(),
         };
         if let Err(error) = self.webhooks.insert(&webhook).await {
             if webhook.secret_ref.is_some() {
@@ -153,6 +156,9 @@ impl WebhookAdmin<'_> {
         }
         if let Some(clients) = fields.clients {
             updated.clients = clients;
+        }
+        if let Some(rate) = fields.rate_limit_per_second {
+            updated.rate_limit_per_second = rate;
         }
         if let Some(enabled) = fields.enabled {
             if enabled && !current.enabled {

@@ -59,6 +59,7 @@ pub(super) async fn put_webhook(
         created_at: now,
         updated_at: now,
         failing_since: None,
+        rate_limit_per_second: None,
     };
     DynamoWebhookStore::new(moto.clients.dynamodb.clone(), table)
         .insert(&webhook)

@@ -40,6 +40,7 @@ fn create_fields(secret: Option<SecretChange>) -> WebhookFields {
         clients: Some(ClientScope::all()),
         secret,
         enabled: None,
+        rate_limit_per_second: None,
     }
 }
 
@@ -169,4 +170,43 @@ async fn delete_removes_the_webhook_and_its_secret() {
         None
     );
     assert!(matches!(again, Err(AdminError::NotFound(_))), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_rate_limit_is_set_on_create_kept_by_other_changes_and_removed_by_null() {
+    // GIVEN a webhook created with a rate limit of 5 a second
+    let stores = stores();
+    let fields = WebhookFields {
+        rate_limit_per_second: Some(Some(5)),
+        ..create_fields(None)
+    };
+    let created = stores.admin().create(fields).await.expect("create");
+    let id = created.webhook.id.clone();
+    assert_eq!(created.webhook.rate_limit_per_second, Some(5));
+    // WHEN it is renamed
+    let rename = WebhookFields {
+        name: Some("renamed".to_owned()),
+        ..WebhookFields::default()
+    };
+    let renamed = stores
+        .admin()
+        .update(&id, rename, None)
+        .await
+        .expect("update");
+    // THEN the limit stays
+    assert_eq!(renamed.webhook.rate_limit_per_second, Some(5));
+    // WHEN the limit is set to null
+    let remove = WebhookFields {
+        rate_limit_per_second: Some(None),
+        ..WebhookFields::default()
+    };
+    let removed = stores
+        .admin()
+        .update(&id, remove, None)
+        .await
+        .expect("update");
+    // THEN the webhook has none, as stored
+    assert_eq!(removed.webhook.rate_limit_per_second, None);
+    let stored = stores.webhooks.stored(&id).expect("stored");
+    assert_eq!(stored.rate_limit_per_second, None);
 }

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
-use tracing::{debug, info, warn, Instrument};
+use tracing::{debug, warn, Instrument};
 
 use super::consequences::Consequence;
 use super::{delivery_request, Dispatcher};
@@ -42,19 +42,19 @@ impl Dispatcher {
         self.ports.logs.record(attempt).await
     }
 
-    /// One attempt, holding its webhook's lane `permit`: send, classify, schedule what
-    /// follows, record it. `None` when the webhook no longer exists.
+    /// One attempt to `webhook` (as read for it), holding its lane's `permit`: send,
+    /// classify, schedule what follows, record it.
     pub(super) async fn attempt(
         &self,
         task: &DeliveryTask,
-        known: Option<Webhook>,
+        webhook: Webhook,
         permit: OwnedSemaphorePermit,
-    ) -> Result<Option<Outcome>, StoreError> {
+    ) -> Result<Outcome, StoreError> {
         // A debug span: at the default level nothing is formatted per successful
         // delivery; the events logged at info and above name the delivery themselves.
         let span = tracing::debug_span!("delivery", webhook_id = %task.webhook_id, event_id = %task.event.id,
             delivery_id = %task.delivery_id, attempt = task.attempt);
-        self.attempt_inner(task, known, permit)
+        self.attempt_inner(task, webhook, permit)
             .instrument(span)
             .await
     }
@@ -62,21 +62,9 @@ impl Dispatcher {
     async fn attempt_inner(
         &self,
         task: &DeliveryTask,
-        known: Option<Webhook>,
+        webhook: Webhook,
         permit: OwnedSemaphorePermit,
-    ) -> Result<Option<Outcome>, StoreError> {
-        let webhook = match known {
-            Some(webhook) => webhook,
-            None => match self.ports.webhooks.get(&task.webhook_id).await? {
-                Some(webhook) => webhook,
-                None => {
-                    info!(webhook_id = %task.webhook_id, event_id = %task.event.id,
-                        delivery_id = %task.delivery_id, attempt = task.attempt,
-                        "webhook was deleted; delivery dropped");
-                    return Ok(None);
-                }
-            },
-        };
+    ) -> Result<Outcome, StoreError> {
         let now = self.ports.clock.now();
         if !webhook.enabled {
             let reason = webhook
@@ -87,7 +75,7 @@ impl Dispatcher {
                 Consequence::of(Outcome::Failed).because(format!("webhook is disabled: {reason}"));
             let record = self.record(task, now, unsent, None, None);
             self.report(&record).await?;
-            return Ok(Some(Outcome::Failed));
+            return Ok(Outcome::Failed);
         }
         let secrets = match webhook.secret_ref {
             Some(_) => self.ports.secrets.get(&webhook.id, now).await?,
@@ -139,7 +127,7 @@ impl Dispatcher {
                 "delivery failed"
             ),
         }
-        Ok(Some(outcome))
+        Ok(outcome)
     }
 
     pub(super) fn record(

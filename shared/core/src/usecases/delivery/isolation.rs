@@ -1,6 +1,7 @@
 //! Isolation: a slow, hanging or failing receiver may delay only its own deliveries.
 //! Each webhook has a lane in this process: at most `max_in_flight` requests to it at
-//! once, and a breaker that opens after a run of timeouts. A delivery the lane cannot
+//! once, a breaker that opens after a run of timeouts, and, when the webhook has a
+//! `rate_limit_per_second`, a token bucket of that rate. A delivery the lane cannot
 //! take now is not an attempt: the dispatcher hands it to the task queue to come back
 //! later, with the same attempt number, and logs nothing as failed.
 //!
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::rate::TokenBucket;
 use crate::config::DEFAULT_MAX_IN_FLIGHT_PER_WEBHOOK;
 use crate::domain::ids::WebhookId;
 use crate::domain::time::Timestamp;
@@ -63,6 +65,26 @@ struct Lane {
     /// What this process last wrote as the webhook's `failing_since` (`Some(None)`:
     /// cleared), so a batch that read a stale webhook writes it once, not per attempt.
     failing_since_written: Option<Option<Timestamp>>,
+    /// The rate limit's bucket, while the webhook has one.
+    bucket: Option<TokenBucket>,
+}
+
+impl Lane {
+    /// The bucket for `rate` (`None`: no limit, and the bucket is forgotten), made full
+    /// on first use and following a changed limit.
+    fn bucket(&mut self, rate: Option<u32>, now: Instant) -> Option<&mut TokenBucket> {
+        let Some(rate) = rate else {
+            self.bucket = None;
+            return None;
+        };
+        let bucket = self
+            .bucket
+            .get_or_insert_with(|| TokenBucket::full(rate, now));
+        if bucket.rate() != rate {
+            bucket.set_rate(rate, now);
+        }
+        Some(bucket)
+    }
 }
 
 /// Every webhook's lane in this process. Cheap to clone (shared).
@@ -92,13 +114,22 @@ impl Isolation {
             timeouts_in_a_row: 0,
             open_until: None,
             failing_since_written: None,
+            bucket: None,
         });
         f(lane)
     }
 
-    /// May a delivery to `webhook` start now? `inline` is fan-out's first attempt,
-    /// which an open breaker sends to the queue.
+    /// May a delivery to `webhook`, which has no rate limit, start now? `inline` is
+    /// fan-out's first attempt, which an open breaker sends to the queue.
     pub fn admit(&self, webhook: &WebhookId, inline: bool) -> Admission {
+        self.admit_at_rate(webhook, inline, None)
+    }
+
+    /// [`admit`](Self::admit) for a webhook limited to `rate` requests a second: past
+    /// the breaker and the in-flight cap it also needs a token of its bucket, and
+    /// without one it waits until the next token. A delivery sent back never uses a
+    /// token.
+    pub fn admit_at_rate(&self, webhook: &WebhookId, inline: bool, rate: Option<u32>) -> Admission {
         self.with_lane(webhook, |lane| {
             let now = Instant::now();
             if let Some(until) = lane.open_until {
@@ -112,11 +143,18 @@ impl Isolation {
                     };
                 }
             }
-            match Arc::clone(&lane.permits).try_acquire_owned() {
-                Ok(permit) => Admission::Now(permit),
-                Err(_) => Admission::Later {
+            let Ok(permit) = Arc::clone(&lane.permits).try_acquire_owned() else {
+                return Admission::Later {
                     wait: self.settings.lane_full_wait,
                     why: "its in-flight limit is reached",
+                };
+            };
+            match lane.bucket(rate, now).map(|bucket| bucket.take(now)) {
+                None | Some(Ok(())) => Admission::Now(permit),
+                // The permit goes back as it is dropped.
+                Some(Err(wait)) => Admission::Later {
+                    wait,
+                    why: "its rate limit is reached",
                 },
             }
         })
@@ -224,6 +262,54 @@ mod tests {
         // And an answer (even an error status) closes the breaker
         isolation.observe(&id, &answer(500));
         assert!(matches!(isolation.admit(&id, true), Admission::Now(_)));
+    }
+
+    #[test]
+    fn a_rate_limited_lane_admits_its_rate_then_waits_for_the_next_token() {
+        // GIVEN a lane of two in flight for a webhook limited to 2 a second
+        let isolation = Isolation::new(IsolationSettings {
+            max_in_flight: 8,
+            ..settings()
+        });
+        let id = webhook("wh_limited");
+        // WHEN three deliveries come at once
+        let first = isolation.admit_at_rate(&id, true, Some(2));
+        let second = isolation.admit_at_rate(&id, false, Some(2));
+        let third = isolation.admit_at_rate(&id, false, Some(2));
+        // THEN two go, and the third waits about half a second, holding no permit
+        assert!(matches!(first, Admission::Now(_)) && matches!(second, Admission::Now(_)));
+        assert!(
+            matches!(third, Admission::Later { wait, why } if wait > Duration::from_millis(400)
+                && wait <= Duration::from_millis(500) && why.contains("rate limit")),
+            "{third:?}"
+        );
+        // AND another webhook, and this one once unlimited, are not held back
+        assert!(matches!(
+            isolation.admit_at_rate(&webhook("wh_other"), true, Some(2)),
+            Admission::Now(_)
+        ));
+        assert!(matches!(isolation.admit(&id, true), Admission::Now(_)));
+    }
+
+    #[test]
+    fn a_full_lane_turns_a_rate_limited_delivery_away_without_using_a_token() {
+        // GIVEN a lane of two, full, for a webhook limited to 3 a second
+        let isolation = Isolation::new(settings());
+        let id = webhook("wh_busy");
+        let held = [
+            isolation.admit_at_rate(&id, true, Some(3)),
+            isolation.admit_at_rate(&id, true, Some(3)),
+        ];
+        // WHEN a third comes
+        let third = isolation.admit_at_rate(&id, false, Some(3));
+        // THEN it waits for the lane (the in-flight wait), not for a token
+        assert!(matches!(third, Admission::Later { wait, .. } if wait == Duration::from_secs(1)));
+        // AND the token it did not take is there once a request ends
+        drop(held);
+        assert!(matches!(
+            isolation.admit_at_rate(&id, false, Some(3)),
+            Admission::Now(_)
+        ));
     }
 
     #[test]

@@ -176,13 +176,13 @@ async fn failures_from_a_stale_read_keep_the_first_start_of_the_run() {
     let second = DeliveryTask::first(event(TYPE, "globex"), hook.id.clone());
     world
         .dispatcher
-        .attempt(&first, Some(hook.clone()), permit())
+        .attempt(&first, hook.clone(), permit())
         .await
         .expect("attempt");
     world.clock.advance(Duration::from_secs(60));
     world
         .dispatcher
-        .attempt(&second, Some(hook.clone()), permit())
+        .attempt(&second, hook.clone(), permit())
         .await
         .expect("attempt");
     // THEN the run of failures starts at the first failure

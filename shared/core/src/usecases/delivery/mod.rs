@@ -10,6 +10,9 @@ pub mod isolation;
 #[cfg(test)]
 mod isolation_tests;
 mod outcome;
+mod rate;
+#[cfg(test)]
+mod rate_tests;
 mod request;
 #[cfg(test)]
 mod tests;
@@ -20,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 pub use grouped_log::{GroupedLogSink, GroupedTaskQueue};
 pub use isolation::{Isolation, IsolationSettings};
@@ -126,7 +129,8 @@ pub enum TaskRun {
     /// An attempt was made, with this outcome.
     Attempted(Outcome),
     /// Handed back to the queue, not attempted: not due yet, too close to the
-    /// deadline, or its webhook's lane is full. The attempt number is unchanged.
+    /// deadline, or its webhook's lane is full or out of its rate. The attempt number
+    /// is unchanged.
     Requeued,
     /// The webhook was deleted; the delivery is dropped.
     Dropped,
@@ -217,7 +221,10 @@ impl Dispatcher {
             self.ports.queue.enqueue(&task, Duration::ZERO).await?;
             return Ok(Start::Deferred);
         }
-        let permit = match self.isolation.admit(&webhook.id, true) {
+        let permit = match self
+            .isolation
+            .admit_at_rate(&webhook.id, true, sending_rate(&webhook))
+        {
             Admission::Now(permit) => permit,
             Admission::Later { wait, why } => {
                 debug!(webhook_id = %webhook.id, delivery_id = %task.delivery_id, why, "delivery queued, not attempted inline");
@@ -225,7 +232,7 @@ impl Dispatcher {
                 return Ok(Start::Deferred);
             }
         };
-        match self.attempt(&task, Some(webhook), permit).await {
+        match self.attempt(&task, webhook, permit).await {
             Ok(_) => Ok(Start::Attempted),
             Err(error) => {
                 // A store failed around the attempt: hand the task to the queue so the
@@ -247,7 +254,8 @@ impl Dispatcher {
 
     /// Runs one queued task. A task that arrives before its time (queues with a
     /// maximum delay), that could not finish before `deadline`, or whose webhook's lane
-    /// is full goes back to the queue unattempted.
+    /// is full or out of its rate goes back to the queue unattempted. The webhook is
+    /// read first: its rate limit is part of the lane's answer.
     pub async fn run_task(
         &self,
         task: &DeliveryTask,
@@ -267,7 +275,16 @@ impl Dispatcher {
             self.ports.queue.enqueue(task, Duration::ZERO).await?;
             return Ok(TaskRun::Requeued);
         }
-        let permit = match self.isolation.admit(&task.webhook_id, false) {
+        let Some(webhook) = self.ports.webhooks.get(&task.webhook_id).await? else {
+            info!(webhook_id = %task.webhook_id, event_id = %task.event.id,
+                delivery_id = %task.delivery_id, attempt = task.attempt,
+                "webhook was deleted; delivery dropped");
+            return Ok(TaskRun::Dropped);
+        };
+        let permit = match self
+            .isolation
+            .admit_at_rate(&webhook.id, false, sending_rate(&webhook))
+        {
             Admission::Now(permit) => permit,
             Admission::Later { wait, why } => {
                 debug!(webhook_id = %task.webhook_id, delivery_id = %task.delivery_id, why, "delivery task queued again, not attempted");
@@ -275,9 +292,15 @@ impl Dispatcher {
                 return Ok(TaskRun::Requeued);
             }
         };
-        Ok(match self.attempt(task, None, permit).await? {
-            Some(outcome) => TaskRun::Attempted(outcome),
-            None => TaskRun::Dropped,
-        })
+        Ok(TaskRun::Attempted(
+            self.attempt(task, webhook, permit).await?,
+        ))
     }
+}
+
+/// The rate limit a delivery to `webhook` keeps: its `rate_limit_per_second` while it
+/// is enabled (a disabled webhook's due retries are logged, not sent, so they need no
+/// token).
+fn sending_rate(webhook: &Webhook) -> Option<u32> {
+    webhook.rate_limit_per_second.filter(|_| webhook.enabled)
 }

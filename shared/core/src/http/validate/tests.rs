@@ -1,0 +1,225 @@
+//! Validation of webhook bodies, field by field.
+
+use serde_json::json;
+
+use super::*;
+
+fn object(value: Value) -> Map<String, Value> {
+    value.as_object().cloned().unwrap()
+}
+
+fn valid() -> Value {
+    json!({"name": "SIEM relay", "url": "https://example.com/hook",
+           "event": "report.publish_status", "clients": "all"})
+}
+
+fn errors_of(body: Value) -> Vec<FieldError> {
+    match create(&object(body), &OutboundPolicy::default()) {
+        Err(ApiError::Validation(errors)) => errors,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+fn with(field: &str, value: Value) -> Value {
+    let mut body = valid();
+    body[field] = value;
+    body
+}
+
+fn single_error_field(body: Value) -> String {
+    let errors = errors_of(body);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    errors[0].field.clone()
+}
+
+#[test]
+fn a_valid_body_passes() {
+    let fields = create(&object(valid()), &OutboundPolicy::default()).unwrap();
+    assert_eq!(fields.clients, Some(ClientScope::all()));
+    assert_eq!(fields.secret, None);
+}
+
+#[test]
+fn every_required_field_is_named_when_missing() {
+    let fields: Vec<_> = errors_of(json!({})).into_iter().map(|e| e.field).collect();
+    assert_eq!(fields, ["name", "url", "event", "clients"]);
+}
+
+#[test]
+fn name_must_be_1_to_128_characters() {
+    assert_eq!(single_error_field(with("name", json!(""))), "name");
+    assert_eq!(single_error_field(with("name", json!("   "))), "name");
+    assert_eq!(
+        single_error_field(with("name", json!("x".repeat(129)))),
+        "name"
+    );
+    assert_eq!(single_error_field(with("name", json!(5))), "name");
+    assert!(create(
+        &object(with("name", json!("é".repeat(128)))),
+        &OutboundPolicy::default()
+    )
+    .is_ok());
+}
+
+#[test]
+fn url_must_be_http_or_https_without_credentials_or_private_literals() {
+    assert_eq!(
+        single_error_field(with("url", json!("ftp://example.com/"))),
+        "url"
+    );
+    assert_eq!(
+        single_error_field(with("url", json!("https://u:p@example.com/"))),
+        "url"
+    );
+    assert_eq!(single_error_field(with("url", json!("not a url"))), "url");
+    assert_eq!(
+        single_error_field(with("url", json!("http://169.254.169.254/"))),
+        "url"
+    );
+    let long = format!("https://example.com/{}", "a".repeat(MAX_URL_CHARS));
+    assert_eq!(single_error_field(with("url", json!(long))), "url");
+}
+
+#[test]
+fn url_rules_follow_the_deployment_policy() {
+    let body = object(with("url", json!("http://127.0.0.1:9000/hook")));
+    assert!(create(&body, &OutboundPolicy::local_default()).is_ok());
+    let https_only = OutboundPolicy {
+        require_https: true,
+        ..OutboundPolicy::default()
+    };
+    assert!(create(
+        &object(with("url", json!("http://example.com/"))),
+        &https_only
+    )
+    .is_err());
+}
+
+#[test]
+fn event_must_be_in_the_catalogue() {
+    let errors = errors_of(with("event", json!("report.deleted")));
+    assert_eq!(errors[0].field, "event");
+    assert!(errors[0].message.contains("assessment.submitted"));
+}
+
+#[test]
+fn clients_must_be_all_or_a_bounded_list_of_ids() {
+    assert_eq!(single_error_field(with("clients", json!([]))), "clients");
+    assert_eq!(
+        single_error_field(with("clients", json!("some"))),
+        "clients"
+    );
+    assert_eq!(single_error_field(with("clients", json!([""]))), "clients");
+    assert_eq!(
+        single_error_field(with("clients", json!(["x".repeat(129)]))),
+        "clients"
+    );
+    assert_eq!(single_error_field(with("clients", json!([1]))), "clients");
+    let too_many: Vec<String> = (0..=MAX_CLIENTS).map(|i| format!("c{i}")).collect();
+    assert_eq!(
+        single_error_field(with("clients", json!(too_many))),
+        "clients"
+    );
+    let fields = create(
+        &object(with("clients", json!(["acme", "acme", "globex"]))),
+        &OutboundPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        fields.clients,
+        Some(ClientScope::Only(vec!["acme".into(), "globex".into()]))
+    );
+}
+
+#[test]
+fn secret_must_be_16_to_256_characters_or_generate() {
+    assert_eq!(single_error_field(with("secret", json!("short"))), "secret");
+    assert_eq!(
+        single_error_field(with("secret", json!("x".repeat(257)))),
+        "secret"
+    );
+    assert_eq!(single_error_field(with("secret", json!(12))), "secret");
+    let generate = create(
+        &object(with("secret", json!("generate"))),
+        &OutboundPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(generate.secret, Some(SecretChange::Generate));
+    let set = create(
+        &object(with("secret", json!("x".repeat(16)))),
+        &OutboundPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(set.secret, Some(SecretChange::Set("x".repeat(16))));
+}
+
+#[test]
+fn enabled_must_be_a_boolean() {
+    assert_eq!(single_error_field(with("enabled", json!("yes"))), "enabled");
+}
+
+#[test]
+fn unknown_fields_are_rejected_by_name() {
+    assert_eq!(single_error_field(with("colour", json!("blue"))), "colour");
+}
+
+#[test]
+fn an_update_takes_any_subset_and_null_removes_the_secret() {
+    let fields = update(&object(json!({"secret": null})), &OutboundPolicy::default()).unwrap();
+    assert_eq!(fields.secret, Some(SecretChange::Remove));
+    assert_eq!(fields.name, None);
+    assert!(update(&object(json!({})), &OutboundPolicy::default()).is_ok());
+    assert!(update(&object(json!({"name": null})), &OutboundPolicy::default()).is_err());
+}
+
+#[test]
+fn a_rate_limit_is_an_integer_from_1_to_10000_or_null() {
+    // GIVEN create bodies with a rate limit at each end of the range, and null
+    let accepted = [json!(1), json!(10_000), Value::Null];
+    // WHEN they are validated THEN each is taken as given (null: none)
+    let rates: Vec<_> = accepted
+        .into_iter()
+        .map(|rate| {
+            create(
+                &object(with("rate_limit_per_second", rate)),
+                &OutboundPolicy::default(),
+            )
+            .unwrap()
+            .rate_limit_per_second
+            .flatten()
+        })
+        .collect();
+    assert_eq!(rates, [Some(1), Some(10_000), None]);
+    // AND zero, too many, a fraction, a string, a negative number and a boolean are
+    // refused, naming the field
+    for refused in [
+        json!(0),
+        json!(10_001),
+        json!(1.5),
+        json!("5"),
+        json!(-1),
+        json!(true),
+    ] {
+        let errors = errors_of(with("rate_limit_per_second", refused.clone()));
+        assert_eq!(errors.len(), 1, "{refused}: {errors:?}");
+        assert_eq!(errors[0].field, "rate_limit_per_second", "{refused}");
+        assert!(
+            errors[0].message.contains("1 to 10000"),
+            "{}",
+            errors[0].message
+        );
+    }
+}
+
+#[test]
+fn an_update_with_a_null_rate_limit_removes_it() {
+    // GIVEN an update body that sets the rate limit to null, and one that leaves it
+    let remove = object(json!({"rate_limit_per_second": null}));
+    let leave = object(json!({"name": "renamed"}));
+    // WHEN they are validated
+    let removed = update(&remove, &OutboundPolicy::default()).unwrap();
+    let left = update(&leave, &OutboundPolicy::default()).unwrap();
+    // THEN the first removes it and the second does not touch it
+    assert_eq!(removed.rate_limit_per_second, Some(None));
+    assert_eq!(left.rate_limit_per_second, None);
+}
