@@ -119,16 +119,17 @@ impl Isolation {
         f(lane)
     }
 
-    /// May a delivery to `webhook`, which has no rate limit, start now? `inline` is
-    /// fan-out's first attempt, which an open breaker sends to the queue.
+    /// [`admit_at_rate`](Self::admit_at_rate) without a rate limit (the lane's tests).
+    #[cfg(test)]
     pub fn admit(&self, webhook: &WebhookId, inline: bool) -> Admission {
         self.admit_at_rate(webhook, inline, None)
     }
 
-    /// [`admit`](Self::admit) for a webhook limited to `rate` requests a second: past
-    /// the breaker and the in-flight cap it also needs a token of its bucket, and
-    /// without one it waits until the next token. A delivery sent back never uses a
-    /// token.
+    /// May a delivery to `webhook` start now? `inline` is fan-out's first attempt,
+    /// which an open breaker sends to the queue. Past the breaker and the in-flight
+    /// cap, a webhook limited to `rate` requests a second also needs a token of its
+    /// bucket, and without one it waits until the next token. A delivery sent back
+    /// never uses a token.
     pub fn admit_at_rate(&self, webhook: &WebhookId, inline: bool, rate: Option<u32>) -> Admission {
         self.with_lane(webhook, |lane| {
             let now = Instant::now();
