@@ -8,6 +8,7 @@
 //! extra settings) and shared by every adapter. `AWS_ENDPOINT_URL` points them all at
 //! an emulator; there is no "is local" branch.
 
+mod batch_send;
 pub mod config;
 mod dead_letters;
 mod error;

@@ -1,21 +1,15 @@
 //! The logs queue: one SQS message per logged attempt, for the log-writer; batches
 //! with `SendMessageBatch`.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::ports::{LogSink, StoreError};
 
-use crate::error::{mapping_error, sdk_error, AwsError};
-use crate::limits::{batches, MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES};
+use crate::batch_send::{send_in_batches, BatchEntry};
+use crate::error::{mapping_error, sdk_error};
+use crate::limits::MAX_MESSAGE_BYTES;
 use crate::message_size::too_large;
-
-/// Calls per `SendMessageBatch` run while entries fail on the service's side.
-const BATCH_SEND_TRIES: u32 = 3;
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Entries of a [`SqsLogSink::record_batch`] that could not be sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,10 +55,11 @@ impl SqsLogSink {
                 Err(error) => failed.push((index, error.to_string())),
             }
         }
-        let sizes: Vec<usize> = bodies.iter().map(|(_, body)| body.len()).collect();
-        for run in batches(&sizes, MAX_BATCH_ENTRIES, MAX_BATCH_BYTES) {
-            failed.extend(self.send_run(&bodies[run]).await);
-        }
+        let entries: Vec<(usize, BatchEntry)> = bodies
+            .into_iter()
+            .map(|(index, body)| (index, BatchEntry::body(body)))
+            .collect();
+        failed.extend(send_in_batches(&self.client, &self.queue_url, &entries).await);
         if failed.is_empty() {
             return Ok(());
         }
@@ -73,67 +68,6 @@ impl SqsLogSink {
             failed: failed.iter().map(|(index, _)| *index).collect(),
             reason: failed.swap_remove(0).1,
         }))
-    }
-
-    /// One `SendMessageBatch` run (entry ids are positions within the run); returns
-    /// the entries that could not be sent, with why.
-    async fn send_run(&self, run: &[(usize, String)]) -> Vec<(usize, String)> {
-        let mut pending: Vec<usize> = (0..run.len()).collect();
-        let mut backoff = FIRST_BACKOFF;
-        let mut gave_up = Vec::new();
-        for try_number in 1..=BATCH_SEND_TRIES {
-            let entries = pending.iter().map(|&i| {
-                SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(&run[i].1)
-                    .build()
-            });
-            let entries = match entries.collect::<Result<Vec<_>, _>>() {
-                Ok(entries) => entries,
-                Err(error) => {
-                    let why = error.to_string();
-                    return pending.iter().map(|&i| (run[i].0, why.clone())).collect();
-                }
-            };
-            let output = match self
-                .client
-                .send_message_batch()
-                .queue_url(&self.queue_url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-            {
-                Ok(output) => output,
-                Err(error) => {
-                    let why = AwsError::sdk("SendMessageBatch", &error).to_string();
-                    return pending.iter().map(|&i| (run[i].0, why.clone())).collect();
-                }
-            };
-            let mut retry = Vec::new();
-            for entry in output.failed() {
-                let Some(i) = entry.id().parse::<usize>().ok().filter(|i| *i < run.len()) else {
-                    continue;
-                };
-                let why = format!(
-                    "SendMessageBatch: {}: {}",
-                    entry.code(),
-                    entry.message().unwrap_or("no message")
-                );
-                if entry.sender_fault() || try_number == BATCH_SEND_TRIES {
-                    gave_up.push((run[i].0, why));
-                } else {
-                    retry.push(i);
-                }
-            }
-            if retry.is_empty() {
-                break;
-            }
-            tracing::debug!(failed = retry.len(), "resending log records");
-            tokio::time::sleep(backoff).await;
-            backoff *= 2;
-            pending = retry;
-        }
-        gave_up
     }
 }
 

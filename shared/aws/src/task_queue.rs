@@ -13,6 +13,7 @@ use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
 use webhooks_core::domain::time::Clock;
 use webhooks_core::ports::{StoreError, TaskQueue};
 
+use crate::batch_send::{send_in_batches, BatchEntry};
 use crate::error::sdk_error;
 use crate::limits::{delay_seconds, needs_chaining, MAX_MESSAGE_BYTES};
 use crate::message_size::too_large;
@@ -62,6 +63,18 @@ impl SqsTaskQueue {
         task: &DeliveryTask,
         delay: Duration,
     ) -> Result<SendMessageFluentBuilder, StoreError> {
+        let entry = self.entry(task, delay)?;
+        Ok(self
+            .client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(entry.body)
+            .set_delay_seconds(entry.delay_seconds)
+            .set_message_group_id(entry.group))
+    }
+
+    /// What one task's message carries, in a `SendMessage` or a batch entry alike.
+    fn entry(&self, task: &DeliveryTask, delay: Duration) -> Result<BatchEntry, StoreError> {
         let mut message = task.clone();
         if needs_chaining(delay) {
             message.not_before = Some(self.clock.now().plus(delay));
@@ -74,13 +87,11 @@ impl SqsTaskQueue {
                 body.len(),
             ));
         }
-        Ok(self
-            .client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .delay_seconds(delay_seconds(delay))
-            .message_group_id(task.webhook_id.as_str()))
+        Ok(BatchEntry {
+            body,
+            delay_seconds: Some(delay_seconds(delay)),
+            group: Some(task.webhook_id.as_str().to_owned()),
+        })
     }
 }
 
@@ -92,6 +103,31 @@ impl TaskQueue for SqsTaskQueue {
             .await
             .map_err(sdk_error("SendMessage"))?;
         Ok(())
+    }
+
+    /// `SendMessageBatch`, 10 tasks a call, each with its own delay and group; only
+    /// the tasks that could not be sent fail.
+    async fn enqueue_many(
+        &self,
+        tasks: &[(DeliveryTask, Duration)],
+    ) -> Vec<Result<(), StoreError>> {
+        let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(tasks.len());
+        let mut entries = Vec::with_capacity(tasks.len());
+        for (index, (task, delay)) in tasks.iter().enumerate() {
+            match self.entry(task, *delay) {
+                Ok(entry) => {
+                    entries.push((index, entry));
+                    results.push(Ok(()));
+                }
+                Err(error) => results.push(Err(error)),
+            }
+        }
+        for (index, why) in send_in_batches(&self.client, &self.queue_url, &entries).await {
+            if let Some(result) = results.get_mut(index) {
+                *result = Err(StoreError::backend(why));
+            }
+        }
+        results
     }
 
     /// Sends the record to the retry queue as a `delivery_log_v1` message, which the

@@ -34,6 +34,7 @@ macro_rules! task_queue_conformance {
                 an_enqueued_task_comes_back_intact,
                 a_delayed_task_is_not_due_at_once,
                 a_parked_log_record_comes_back_intact,
+                tasks_enqueued_together_each_keep_their_delay,
             ]
         );
     };
@@ -99,4 +100,29 @@ pub async fn a_parked_log_record_comes_back_intact(queue: &dyn QueueProbe) {
     queue.park_log(&parked).await.expect("park");
     // THEN it is due at once, exactly as parked, and is not a delivery task
     assert_eq!(queue.take_parked().await.expect("take"), vec![parked]);
+}
+
+pub async fn tasks_enqueued_together_each_keep_their_delay(queue: &dyn QueueProbe) {
+    // GIVEN 12 tasks (more than one SQS batch), every third delayed by an hour
+    let tasks: Vec<(DeliveryTask, Duration)> = (0..12u64)
+        .map(|i| {
+            let delay = if i % 3 == 0 { 3600 } else { 0 };
+            (task(&format!("many{i}")), Duration::from_secs(delay))
+        })
+        .collect();
+    // WHEN they are enqueued in one call
+    let results = queue.enqueue_many(&tasks).await;
+    // THEN each was accepted, and exactly the undelayed ones are due
+    assert_eq!(results.len(), 12);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let due = queue.take_due().await.expect("take");
+    for (task, delay) in &tasks {
+        let is_due = due.iter().any(|t| t.delivery_id == task.delivery_id);
+        assert_eq!(
+            is_due,
+            delay.is_zero(),
+            "{} delayed {delay:?}",
+            task.delivery_id
+        );
+    }
 }

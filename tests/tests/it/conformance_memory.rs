@@ -27,6 +27,13 @@ impl TaskQueue for MemoryProbe {
     async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
         self.0.park_log(attempt).await
     }
+
+    async fn enqueue_many(
+        &self,
+        tasks: &[(DeliveryTask, Duration)],
+    ) -> Vec<Result<(), StoreError>> {
+        self.0.enqueue_many(tasks).await
+    }
 }
 
 #[async_trait]

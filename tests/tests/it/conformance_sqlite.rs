@@ -69,6 +69,13 @@ impl TaskQueue for SqliteProbe {
     async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
         self.0.park_log(attempt).await
     }
+
+    async fn enqueue_many(
+        &self,
+        tasks: &[(DeliveryTask, Duration)],
+    ) -> Vec<Result<(), StoreError>> {
+        self.0.enqueue_many(tasks).await
+    }
 }
 
 impl SqliteProbe {

@@ -73,6 +73,13 @@ impl TaskQueue for SqsProbe {
     async fn park_log(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
         self.queue.park_log(attempt).await
     }
+
+    async fn enqueue_many(
+        &self,
+        tasks: &[(DeliveryTask, Duration)],
+    ) -> Vec<Result<(), StoreError>> {
+        self.queue.enqueue_many(tasks).await
+    }
 }
 
 impl SqsProbe {
