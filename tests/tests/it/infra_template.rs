@@ -156,7 +156,7 @@ const ENV_SOURCES: [(&str, &str); 12] = [
     ("RUST_LOG", "LogLevel"),
 ];
 
-/// The README's HTTP API on API Gateway: the two `/test` routes go to the
+/// The HTTP API of docs/api.md on API Gateway: the two `/test` routes go to the
 /// test-connection function, every other one to the api function; no `/events`.
 const ROUTES: [(&str, &str); 12] = [
     ("GET /event-types", "ApiFunction"),
