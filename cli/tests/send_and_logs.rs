@@ -39,7 +39,8 @@ async fn post_event(
         .unwrap()
         .events
         .push((authorization, body.clone()));
-    if body["type"] == "report.deleted" {
+    // A server may refuse what the CLI's own check let through (another catalogue).
+    if body["client_id"] == "refused-by-the-server" {
         let problem = json!({"type": "about:blank", "title": "Unprocessable Content", "status": 422,
             "detail": "the event is invalid",
             "errors": [{"field": "type", "message": "unknown event type \"report.deleted\""}]});
@@ -220,9 +221,9 @@ async fn an_api_problem_is_rendered_on_one_line() {
     let output = finish(webhooks([
         "send",
         "--type",
-        "report.deleted",
+        "report.publish_status",
         "--client",
-        "acme",
+        "refused-by-the-server",
         "--api",
         &api,
     ]))
@@ -360,4 +361,36 @@ async fn logs_follow_prints_only_new_attempts_until_ctrl_c() {
         .await
         .unwrap();
     assert!(rest.is_empty(), "printed again: {rest}");
+}
+
+#[tokio::test]
+async fn a_bad_event_flag_is_a_usage_error_naming_the_flag_before_anything_is_sent() {
+    // GIVEN an API address (nothing need answer: the event is checked first)
+    let api = closed_port_url();
+    // WHEN send is given an event type the catalogue does not have, or no client
+    let unknown = finish(webhooks([
+        "send",
+        "--type",
+        "report.nope",
+        "--client",
+        "acme",
+        "--api",
+        &api,
+    ]))
+    .await;
+    let no_client = finish(webhooks([
+        "send",
+        "--type",
+        "report.publish_status",
+        "--client",
+        "",
+        "--api",
+        &api,
+    ]))
+    .await;
+    // THEN each exits 2 with one line naming its flag, as `--queue-url` mode does
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(one_error_line(&unknown.stderr).starts_with("error: --type: "));
+    assert_eq!(no_client.status.code(), Some(2));
+    assert!(one_error_line(&no_client.stderr).starts_with("error: --client: "));
 }

@@ -9,6 +9,7 @@ use crate::api::{ApiArgs, ApiClient};
 use crate::error::CliError;
 use crate::output;
 
+mod check;
 mod queue;
 
 #[derive(Debug, clap::Args)]
@@ -51,7 +52,10 @@ pub async fn run(args: SendArgs) -> Result<(), CliError> {
     }
 }
 
+/// Sends to the API what it would accept: the event is checked here first, so a bad
+/// flag is named as the flag (the API would answer 422 naming a body field).
 async fn send_to_api(api: &ApiArgs, body: &Value) -> Result<(), CliError> {
+    check::validated(body)?;
     let client = ApiClient::from_args(api)?;
     let answer = client.post(&["events"], body).await?;
     let id = answer.get("id").and_then(Value::as_str).ok_or_else(|| {

@@ -3,10 +3,9 @@
 //! feature (a default one); `make bench` builds without it.
 
 use serde_json::Value;
-use webhooks_core::domain::event::{Event, EventRejection};
-use webhooks_core::domain::ids::EventId;
-use webhooks_core::domain::time::{Clock, SystemClock};
+use webhooks_core::domain::event::Event;
 
+use super::check::validated;
 use crate::error::CliError;
 use crate::output;
 
@@ -54,29 +53,6 @@ fn check_queue_url(queue_url: &str) -> Result<(), CliError> {
             format!("is not a URL ({e})"),
         )),
     }
-}
-
-/// The event as the service will read it, with a new `evt_` id and the current time
-/// when not given; a refusal names the flag to fix.
-fn validated(body: &Value) -> Result<Event, CliError> {
-    let bytes = serde_json::to_vec(body)
-        .map_err(|e| CliError::runtime(format!("could not encode the event: {e}")))?;
-    Event::parse(&bytes, EventId::generate, SystemClock.now()).map_err(|rejection| {
-        let flag = match &rejection {
-            EventRejection::TooLarge { .. } => "--data",
-            other => match other.field() {
-                Some("type") => "--type",
-                Some("client_id") => "--client",
-                Some("id") => "--id",
-                _ => "--data",
-            },
-        };
-        let message = match rejection {
-            EventRejection::InvalidField { message, .. } => message,
-            other => other.to_string(),
-        };
-        CliError::invalid_argument(flag, message)
-    })
 }
 
 #[cfg(test)]
