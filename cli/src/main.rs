@@ -61,7 +61,8 @@ struct ServeArgs {
     #[arg(long, value_name = "PATH", default_value = "webhooks.db")]
     db: PathBuf,
 
-    /// Require `Authorization: Bearer <TOKEN>` on every API call.
+    /// Require `Authorization: Bearer <TOKEN>` on every API call. A flag's value is
+    /// visible to other users of the machine (`ps`): prefer WEBHOOKS_API_TOKEN.
     #[arg(
         long,
         value_name = "TOKEN",

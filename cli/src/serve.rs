@@ -75,6 +75,11 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
             source,
         })?;
     let addr = listener.local_addr().unwrap_or(options.addr);
+    for net in config.policy.wide_open_nets() {
+        eprintln!(
+            "warning: WEBHOOKS_ALLOW_NETS has {net}: webhooks may reach every private network, cloud metadata (169.254.169.254) included"
+        );
+    }
     let app = browser_guarded(
         crate::console::router().merge(http_app(&stores, sender, &config, token.as_deref())),
         BrowserPolicy {

@@ -289,3 +289,29 @@ async fn a_web_page_cannot_create_a_webhook_or_read_through_a_rebound_name() {
     assert_eq!(rebound.status(), 421);
     assert!(interrupt(&mut server).await.success());
 }
+
+#[tokio::test]
+async fn serve_warns_in_one_line_when_every_private_network_is_open() {
+    // GIVEN WEBHOOKS_ALLOW_NETS opening all of IPv4
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let mut command = webhooks([
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    command.env("WEBHOOKS_ALLOW_NETS", "0.0.0.0/0");
+    command.stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    // WHEN it starts
+    let mut stderr = LineReader::new(child.stderr.take().unwrap());
+    let line = stderr.until(|line| line.starts_with("warning:")).await;
+    // THEN it says so in one line
+    assert!(
+        line.contains("0.0.0.0/0") && line.contains("every private network"),
+        "{line}"
+    );
+    assert!(interrupt(&mut child).await.success());
+}

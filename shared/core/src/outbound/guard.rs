@@ -88,6 +88,16 @@ impl OutboundPolicy {
         }
     }
 
+    /// The allowed networks that open a whole address family (`0.0.0.0/0`, `::/0`):
+    /// every private network, cloud metadata included. Worth a warning at start.
+    pub fn wide_open_nets(&self) -> Vec<IpNet> {
+        self.allow_nets
+            .iter()
+            .filter(|net| net.prefix_len() == 0)
+            .copied()
+            .collect()
+    }
+
     /// Checks a URL's form: scheme, credentials, host, and a literal address's range.
     pub fn check_url(&self, raw: &str) -> Result<Url, Refusal> {
         let url = Url::parse(raw).map_err(|e| Refusal::InvalidUrl(e.to_string()))?;
