@@ -5,7 +5,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DB ?= webhooks.db
 
-.PHONY: run build test check lint infra-lint package bench rust-tests doc examples console moto clean
+.PHONY: run build test check lint infra-lint package bench rust-tests doc examples console screenshots moto clean
 
 ## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
@@ -63,6 +63,11 @@ examples:
 ## The admin console's browser tests (installs Debian's chromium and playwright-core if missing).
 console:
 	bash console/test.sh
+
+## Refreshes the docs' console screenshots (docs/screenshots/): the browser tests with
+## their screenshots written there instead of under target/.
+screenshots:
+	SCREENSHOTS_DIR=docs/screenshots bash console/test.sh
 
 ## Benchmarks: criterion micro-benchmarks, the system benchmark of `webhooks serve`
 ## against the svix-server reference, the delivery function on moto and the Lambda

@@ -14,7 +14,11 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const SCREENSHOTS = path.join(ROOT, "docs", "screenshots");
+// Test runs write their screenshots under target/ (ignored by git); `make screenshots`
+// points this at docs/screenshots to refresh the pictures the docs show.
+export const SCREENSHOTS = process.env.SCREENSHOTS_DIR
+  ? path.resolve(process.env.SCREENSHOTS_DIR)
+  : path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target"), "console-screenshots");
 export const BIN = process.env.WEBHOOKS_BIN
   ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target"), "debug", "webhooks");
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -152,7 +156,7 @@ export async function openBrowser() {
   return { browser, context, page, errors, close: () => browser.close() };
 }
 
-/** Saves docs/screenshots/<name> (1280 wide; `fullPage` for a screen taller than 800). */
+/** Saves SCREENSHOTS/<name> (1280 wide; `fullPage` for a screen taller than 800). */
 export async function screenshot(page, name, { fullPage = false } = {}) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.evaluate(() => window.scrollTo(0, 0));
