@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+mod early;
 pub mod events;
 pub mod logs;
 mod openapi;
@@ -83,6 +84,7 @@ pub fn router(state: ApiState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         // One byte over the limit is enough to answer 413.
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
+        .layer(axum::middleware::from_fn(early::refuse_early))
         .with_state(state)
 }
 
@@ -90,16 +92,6 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::NotFound(format!("route {}", uri.path()))
 }
 
-async fn method_not_allowed(
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let mut response = ApiError::BadRequest {
-        detail: format!("{method} is not allowed on {}", uri.path()),
-        errors: vec![],
-    }
-    .into_response();
-    *response.status_mut() = axum::http::StatusCode::METHOD_NOT_ALLOWED;
-    response
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!("{method} is not allowed on {}", uri.path()))
 }

@@ -59,6 +59,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    #[error("method not allowed: {0}")]
+    MethodNotAllowed(String),
     #[error("misdirected request: {0}")]
     Misdirected(String),
     #[error("unsupported media type: {0}")]
@@ -145,6 +147,13 @@ impl ApiError {
                 "unauthorized",
                 "Unauthorized",
                 "send Authorization: Bearer <token>".to_owned(),
+                vec![],
+            ),
+            ApiError::MethodNotAllowed(detail) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                detail.clone(),
                 vec![],
             ),
             ApiError::Forbidden(detail) => (

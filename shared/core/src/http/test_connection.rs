@@ -42,6 +42,7 @@ pub fn router(state: ConnectionState) -> Router {
         .route("/webhooks/test", post(test_unsaved))
         .route("/webhooks/{id}/test", post(test_saved))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES + 1))
+        .layer(axum::middleware::from_fn(super::early::refuse_early))
         .with_state(state)
 }
 
@@ -126,7 +127,9 @@ pub async fn test_unsaved(
 pub async fn test_saved(
     State(state): State<ConnectionState>,
     Path(id): Path<String>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<ConnectionReport>> {
+    refuse_body_fields(&body)?;
     let context = &state.0;
     let webhook_id = WebhookId::from_trusted(&id);
     let webhook = context
@@ -148,6 +151,32 @@ pub async fn test_saved(
     Ok(Json(
         probe(&context.sender, &context.settings, target, now).await,
     ))
+}
+
+/// The saved webhook's test takes everything from the webhook: a body may be absent
+/// or `{}`, and any field in it is refused rather than silently ignored.
+fn refuse_body_fields(body: &[u8]) -> ApiResult<()> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(fields)) if fields.is_empty() => Ok(()),
+        Ok(serde_json::Value::Object(fields)) => Err(ApiError::Validation(
+            fields
+                .keys()
+                .map(|key| {
+                    FieldError::new(
+                        key,
+                        "unknown field; this test uses the saved webhook (send no body)",
+                    )
+                })
+                .collect(),
+        )),
+        _ => Err(ApiError::BadRequest {
+            detail: "the body must be absent or a JSON object".to_owned(),
+            errors: vec![],
+        }),
+    }
 }
 
 #[derive(utoipa::OpenApi)]

@@ -183,6 +183,10 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<u64>> {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or("").trim();
+    // `*` matches any current version (RFC 9110, 13.1.1): no version to check.
+    if text == "*" {
+        return Ok(None);
+    }
     let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     text.parse::<u64>()
         .map(Some)
