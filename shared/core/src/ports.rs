@@ -31,6 +31,9 @@ pub enum StoreError {
     InvalidCursor,
     #[error("storage backend failed: {0}")]
     Backend(#[source] BoxError),
+    /// The store cannot take writes for now (a full disk); trying later may work.
+    #[error("storage temporarily unavailable: {0}")]
+    Unavailable(#[source] BoxError),
 }
 
 impl StoreError {

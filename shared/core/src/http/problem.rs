@@ -65,9 +65,14 @@ pub enum ApiError {
     Misdirected(String),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(#[source] BoxError),
     #[error("internal error: {0}")]
     Internal(#[source] BoxError),
 }
+
+/// What a 503 asks the client to wait before trying again.
+const RETRY_AFTER_SECONDS: &str = "30";
 
 impl ApiError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
@@ -177,6 +182,14 @@ impl ApiError {
                 detail.clone(),
                 vec![],
             ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                "the store cannot take writes for now; it has been logged, try again later"
+                    .to_owned(),
+                vec![],
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -194,6 +207,7 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidCursor => {
                 ApiError::bad_query("cursor", "is not a cursor this API returned")
             }
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             other => ApiError::internal(other),
         }
     }
@@ -214,7 +228,7 @@ impl From<AdminError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
+        if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = &self {
             tracing::error!(error = %cause, source = ?cause.source(), "request failed");
         }
         let (status, slug, title, detail, errors) = self.parts();
@@ -230,6 +244,12 @@ impl IntoResponse for ApiError {
         response
             .headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECONDS),
+            );
+        }
         if matches!(self, ApiError::Unauthorized) {
             response
                 .headers_mut()
@@ -240,3 +260,17 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_unavailable_for_now_is_a_503_with_retry_after() {
+        let error = ApiError::from(StoreError::Unavailable("disk full".into()));
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], RETRY_AFTER_SECONDS);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+}

@@ -143,8 +143,24 @@ pub(crate) trait OrBackend<T> {
 
 impl<T, E: Into<BoxError>> OrBackend<T> for Result<T, E> {
     fn or_backend(self) -> Result<T, StoreError> {
-        self.map_err(StoreError::backend)
+        self.map_err(|error| {
+            let error: BoxError = error.into();
+            if disk_full(&error) {
+                StoreError::Unavailable(error)
+            } else {
+                StoreError::Backend(error)
+            }
+        })
     }
+}
+
+/// SQLite's "database or disk is full": writes may work again once space is freed.
+fn disk_full(error: &BoxError) -> bool {
+    matches!(
+        error.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.code == rusqlite::ErrorCode::DiskFull
+    )
 }
 
 /// A timestamp as stored: Unix milliseconds.

@@ -228,3 +228,16 @@ fn an_existing_file_readable_by_others_is_made_private_with_its_side_files() {
     assert_eq!(mode(&path), 0o600);
     assert_eq!(mode(&wal), 0o600);
 }
+
+#[test]
+fn a_full_disk_is_a_store_that_is_unavailable_for_now_not_broken() {
+    // GIVEN SQLite's "database or disk is full", and another failure
+    let full = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(13), None);
+    let other = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(11), None);
+    // WHEN they become store errors
+    let full = Err::<(), _>(full).or_backend().unwrap_err();
+    let other = Err::<(), _>(other).or_backend().unwrap_err();
+    // THEN the full disk says "try later" and the rest is a backend failure
+    assert!(matches!(full, StoreError::Unavailable(_)), "{full:?}");
+    assert!(matches!(other, StoreError::Backend(_)), "{other:?}");
+}
