@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::watch;
 use webhooks_core::config::{log_retention, max_in_flight_per_webhook, OutboundConfig, ProcessEnv};
@@ -94,15 +95,29 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
     let pruner_task = tokio::spawn(pruner.run(stopped(stop_rx.clone())));
     let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx));
     let signal = async {
-        shutdown_signal().await;
-        eprintln!(
-            "shutting down: finishing deliveries in flight; pending retries stay in {}",
-            stores.db.path().display()
-        );
+        let lost = tokio::select! {
+            () = shutdown_signal() => {
+                eprintln!(
+                    "shutting down: finishing deliveries in flight; pending retries stay in {}",
+                    stores.db.path().display()
+                );
+                false
+            }
+            () = database_gone(&stores.db) => true,
+        };
         let _ = stop_tx.send(true);
+        lost
     };
-    let (served, ()) = tokio::join!(server, signal);
+    let (served, lost) = tokio::join!(server, signal);
     served.map_err(|e| CliError::runtime(format!("the HTTP server failed: {e}")))?;
+    if lost {
+        let _ = worker_task.await;
+        let _ = pruner_task.await;
+        return Err(CliError::runtime(format!(
+            "the database file {} was deleted or replaced while serving: stopped, since nothing written now could be read again",
+            stores.db.path().display()
+        )));
+    }
     let worker_stopped = worker_task.await;
     let pruner_stopped = pruner_task.await;
     match worker_stopped {
@@ -115,6 +130,19 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
         Err(e) => Err(CliError::runtime(format!(
             "the delivery worker stopped: {e}"
         ))),
+    }
+}
+
+/// How often serve checks that its database file is still there.
+const DATABASE_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+/// Resolves once the database's path no longer names the file being written.
+async fn database_gone(db: &webhooks_local::Db) {
+    loop {
+        tokio::time::sleep(DATABASE_CHECK_EVERY).await;
+        if !db.still_on_disk() {
+            return;
+        }
     }
 }
 

@@ -315,3 +315,18 @@ async fn serve_warns_in_one_line_when_every_private_network_is_open() {
     );
     assert!(interrupt(&mut child).await.success());
 }
+
+#[tokio::test]
+async fn serve_stops_with_an_error_when_its_database_file_is_deleted() {
+    // GIVEN `webhooks serve` running
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, _api, _out) = serve(&dir, &[]).await;
+    // WHEN its database file is deleted under it
+    std::fs::remove_file(dir.path().join("webhooks.db")).unwrap();
+    // THEN it stops on its own, exit 1 (bounded: it checks every 2 s)
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), server.wait())
+        .await
+        .expect("serve stops by itself")
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}

@@ -28,6 +28,8 @@ use thread::{serve, Request, Write};
 #[derive(Clone)]
 pub struct Db {
     path: Arc<PathBuf>,
+    /// The opened file's (device, inode): the path must keep naming this file.
+    identity: (u64, u64),
     requests: mpsc::Sender<Request>,
     /// The lock that makes this process the file's only owner, held as long as a
     /// clone lives.
@@ -60,8 +62,11 @@ impl Db {
             .name("webhooks-sqlite".to_owned())
             .spawn(move || serve(conn, &inbox))
             .map_err(|e| StoreError::backend(format!("cannot start the database thread: {e}")))?;
+        let identity = file_identity(path)
+            .map_err(|e| StoreError::backend(format!("cannot read {}: {e}", path.display())))?;
         Ok(Db {
             path: Arc::new(path.to_owned()),
+            identity,
             requests,
             _owner: Arc::new(owner),
         })
@@ -69,6 +74,13 @@ impl Db {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether the path still names the file this handle writes to. After the file
+    /// was deleted (or replaced), every write goes to a file nobody will ever open
+    /// again: the owner should stop.
+    pub fn still_on_disk(&self) -> bool {
+        file_identity(&self.path).is_ok_and(|identity| identity == self.identity)
     }
 
     /// Runs `work` with the connection on the database thread, alone.
@@ -161,6 +173,12 @@ fn disk_full(error: &BoxError) -> bool {
         Some(rusqlite::Error::SqliteFailure(failure, _))
             if failure.code == rusqlite::ErrorCode::DiskFull
     )
+}
+
+/// A file's (device, inode).
+fn file_identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| (m.dev(), m.ino()))
 }
 
 /// A timestamp as stored: Unix milliseconds.

@@ -241,3 +241,18 @@ fn a_full_disk_is_a_store_that_is_unavailable_for_now_not_broken() {
     assert!(matches!(full, StoreError::Unavailable(_)), "{full:?}");
     assert!(matches!(other, StoreError::Backend(_)), "{other:?}");
 }
+
+#[test]
+fn a_deleted_or_replaced_database_file_is_noticed() {
+    // GIVEN an open database
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gone.db");
+    let db = Db::open(&path).unwrap();
+    assert!(db.still_on_disk());
+    // WHEN its file is deleted, THEN the handle knows
+    std::fs::remove_file(&path).unwrap();
+    assert!(!db.still_on_disk());
+    // AND a new file at the path is not the one it writes to
+    std::fs::write(&path, b"").unwrap();
+    assert!(!db.still_on_disk());
+}
