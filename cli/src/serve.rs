@@ -176,8 +176,12 @@ fn print_banner(addr: SocketAddr, stores: &LocalStores, config: &OutboundConfig,
         println!("  auth      every API call needs Authorization: Bearer <token>");
     }
     println!();
+    // The binary's own path: a new terminal does not have it on its PATH yet.
+    let me = std::env::current_exe()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|_| "webhooks".to_owned());
     println!("Send a first event:");
-    println!("  webhooks send --api http://{addr} --type report.publish_status --client acme --data '{{\"report_id\":\"r-42\",\"status\":\"published\"}}'");
+    println!("  {me} send --api http://{addr} --type report.publish_status --client acme --data '{{\"report_id\":\"r-42\",\"status\":\"published\"}}'");
     println!("Press Ctrl-C to stop; pending deliveries resume at the next start.");
 }
 
