@@ -44,8 +44,10 @@ if [ ! -d "$here/node_modules/playwright-core" ] || [ "$(cat "$stamp" 2>/dev/nul
   echo "$lock_sum" >"$stamp"
 fi
 
-# The binary the tests start (`webhooks serve`), with the console files embedded.
-(cd "$root" && cargo build -p webhooks-cli) || fail "cargo build -p webhooks-cli failed"
+# The binary the tests start (`webhooks serve`), with the console files embedded. Built
+# as `make rust-tests` builds the workspace (same packages, targets and so features):
+# `-p webhooks-cli` alone unifies features differently and compiled ~75 crates twice.
+(cd "$root" && cargo build --locked --workspace --all-targets) || fail "cargo build of the workspace failed"
 
 cd "$root"
 exec node --test console/tests/
