@@ -42,7 +42,7 @@ pub fn section(results: Option<&NoisyResults>) -> String {
     let timeout_s = DELIVERY_TIMEOUT_MS.parse::<f64>().unwrap_or(f64::NAN) / 1e3;
     let _ = writeln!(
         out,
-        "One event type, {} events ({DEFAULT_EVENTS} unless told otherwise), three webhooks: \
+        "One event type, {} events ({}), three webhooks: \
          **healthy** (a loopback receiver answering 200 at once), **hanging** (accepts the \
          connection, answers only after {:.0} s, past the {timeout_s:.0} s delivery timeout, \
          `DELIVERY_TIMEOUT_MS={DELIVERY_TIMEOUT_MS}`) and **failing** (answers 500 at once). \
@@ -50,6 +50,11 @@ pub fn section(results: Option<&NoisyResults>) -> String {
          every figure is the healthy webhook's. Load average at start: {}; the shape took \
          {:.0} s.\n",
         thousands(results.events as f64),
+        if results.events == DEFAULT_EVENTS {
+            "the default".to_owned()
+        } else {
+            format!("default {DEFAULT_EVENTS}")
+        },
         HANG.as_secs_f64(),
         results.load_at_start,
         results.took_secs,
@@ -264,6 +269,7 @@ mod tests {
         };
         let markdown = section(Some(&results));
         assert!(markdown.starts_with("## Noisy neighbour\n"), "{markdown}");
+        assert!(markdown.contains("4 events (default 400)"), "{markdown}");
         assert!(
             markdown.contains("| **noisy ÷ quiet, completion** (goal ≤ 1.2) | — | **1.10×** — met | — | **> 300×** — not met |"),
             "{markdown}"
