@@ -6,13 +6,21 @@
 # run): the system benchmark of `webhooks serve` (both shapes, RUNS runs each, and the
 # naive baseline), then the AWS part (the delivery function on moto, a batch of 10
 # events × fan-out 100; each function's binary size and init time on a fake Lambda
-# runtime API), and writes the report to BENCHMARKS.md (also printed).
+# runtime API), then the noisy-neighbour shape (a healthy webhook alone, then beside a
+# hanging and a failing one, on serve and, with the AWS part, on the delivery function),
+# and writes the report to BENCHMARKS.md (also printed).
 # Nothing here is a test: figures are reported, never asserted.
 #
 # Environment: CARGO (default cargo), PROFILE (default bench-build: release without
 # cross-crate LTO, see Cargo.toml; PROFILE=release measures the shipped build and takes
 # longer to build), RUNS (default 5), BENCH_OUT (default BENCHMARKS.md), MICRO=0 to skip
-# the micro-benchmarks, AWS=0 to skip the AWS part (and moto).
+# the micro-benchmarks, AWS=0 to skip the AWS part (and moto), NOISY=0 to skip the
+# noisy-neighbour shape, NOISY_EVENTS (default 400) its events per run, NOISY_BOUND
+# (default 300) the seconds one of its runs may wait for the healthy deliveries,
+# BENCH_JSON=FILE to also write its ratios (noisy.local_ratio, noisy.lambda_ratio)
+# as JSON. The shape alone, after a build: `target/bench-build/bench noisy --webhooks
+# target/bench-build/webhooks`, and for Lambda too `--functions target/bench-build`
+# under `MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR=false scripts/moto.sh run --`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -61,16 +69,26 @@ system=("$BIN/bench" system
   --runs "$RUNS"
   --criterion "$TARGET_DIR/criterion"
   --out "$OUT")
+noisy_note=", then the noisy neighbour"
+if [ "${NOISY:-1}" = "0" ]; then
+  system+=(--noisy-events 0)
+  noisy_note=""
+else
+  system+=(--noisy-events "${NOISY_EVENTS:-400}" --noisy-bound-secs "${NOISY_BOUND:-300}")
+fi
+if [ -n "${BENCH_JSON:-}" ]; then
+  system+=(--json "$BENCH_JSON")
+fi
 
 if [ "${AWS:-1}" != "0" ]; then
-  echo "== system benchmark ($RUNS runs per shape), then the AWS part on moto" >&2
+  echo "== system benchmark ($RUNS runs per shape), then the AWS part on moto$noisy_note" >&2
   # moto idles (no CPU) through the system benchmark; it is started once for both.
   # The delivery benchmark purges the logs queue every 50 ms (moto's SendMessage slows
   # with the queue's depth); moto allows one purge a minute unless told otherwise.
   MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR=false \
     scripts/moto.sh run -- "${system[@]}" --functions "$BIN"
 else
-  echo "== system benchmark ($RUNS runs per shape)" >&2
+  echo "== system benchmark ($RUNS runs per shape)$noisy_note" >&2
   "${system[@]}"
 fi
 echo "== make bench took $((SECONDS - started)) s (building: $build_secs s)" >&2

@@ -100,45 +100,64 @@ pub struct DeliveryResults {
 
 /// Puts the [`FAN_OUT`] webhooks in the stack's table, each with [`SECRET`].
 pub async fn create_webhooks(stack: &Stack, receiver: std::net::SocketAddr) -> Result<()> {
+    for i in 0..FAN_OUT {
+        put_webhook(
+            stack,
+            &format!("bench {i}"),
+            &format!("http://{receiver}/hook/{i}"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Puts one enabled webhook of [`EVENT_TYPE`] for all clients in the stack's table,
+/// with [`SECRET`] in Secrets Manager.
+pub async fn put_webhook(stack: &Stack, name: &str, url: &str) -> Result<()> {
     let webhooks =
         DynamoWebhookStore::new(stack.moto.clients.dynamodb.clone(), &stack.webhooks_table);
     let secrets =
         SecretsManagerStore::new(stack.moto.clients.secrets.clone(), &stack.secret_prefix);
-    for i in 0..FAN_OUT {
-        let now = SystemClock.now();
-        let id = WebhookId::generate();
-        let secret_ref = secrets
-            .put(&id, SECRET, now)
-            .await
-            .map_err(|e| format!("storing a secret in moto: {e}"))?;
-        let webhook = Webhook {
-            id,
-            name: format!("bench {i}"),
-            url: format!("http://{receiver}/hook/{i}"),
-            event: EVENT_TYPE.to_owned(),
-            clients: ClientScope::all(),
-            enabled: true,
-            secret_ref: Some(secret_ref),
-            disabled_reason: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            failing_since: None,
-            rate_limit_per_second: None,
-        };
-        webhooks
-            .insert(&webhook)
-            .await
-            .map_err(|e| format!("putting a webhook in moto: {e}"))?;
-    }
+    let now = SystemClock.now();
+    let id = WebhookId::generate();
+    let secret_ref = secrets
+        .put(&id, SECRET, now)
+        .await
+        .map_err(|e| format!("storing a secret in moto: {e}"))?;
+    let webhook = Webhook {
+        id,
+        name: name.to_owned(),
+        url: url.to_owned(),
+        event: EVENT_TYPE.to_owned(),
+        clients: ClientScope::all(),
+        enabled: true,
+        secret_ref: Some(secret_ref),
+        disabled_reason: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        failing_since: None,
+        rate_limit_per_second: None,
+    };
+    webhooks
+        .insert(&webhook)
+        .await
+        .map_err(|e| format!("putting a webhook in moto: {e}"))?;
     Ok(())
 }
 
 /// An SQS event of [`BATCH_EVENTS`] new events, shaped like `tests/fixtures/sqs/event.json`.
 pub fn batch() -> Value {
+    json!({ "Records": event_records(0..BATCH_EVENTS) })
+}
+
+/// SQS records of new events, one per number `k` (its `data.report_id` is `r-k`),
+/// shaped like those of `tests/fixtures/sqs/event.json`.
+pub fn event_records(numbers: impl IntoIterator<Item = usize>) -> Vec<Value> {
     let template = fixture("sqs/event.json", &[])["Records"][0].clone();
     let sent = SystemClock.now().unix_millis().to_string();
-    let records: Vec<Value> = (0..BATCH_EVENTS)
+    numbers
+        .into_iter()
         .map(|k| {
             let event_id = EventId::generate();
             let message_id = format!("bench-{}-{k}", event_id.as_str());
@@ -156,8 +175,7 @@ pub fn batch() -> Value {
             record["attributes"]["ApproximateFirstReceiveTimestamp"] = json!(sent);
             record
         })
-        .collect();
-    json!({ "Records": records })
+        .collect()
 }
 
 /// `processes` delivery processes, each with one cold invocation and `warm` warm ones.
@@ -303,17 +321,22 @@ async fn invoke(
 /// Empties the logs queue (moto's `PurgeQueue` is cheap, and with
 /// `MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR=false` allowed more than once a minute).
 async fn purge_logs(stack: &Stack) -> Result<()> {
+    purge_queue(stack, &stack.logs_queue).await
+}
+
+/// Empties one of the stack's queues (see [`purge_logs`]).
+pub async fn purge_queue(stack: &Stack, queue_url: &str) -> Result<()> {
     stack
         .moto
         .clients
         .sqs
         .purge_queue()
-        .queue_url(&stack.logs_queue)
+        .queue_url(queue_url)
         .send()
         .await
         .map_err(|e| {
             format!(
-                "purging the logs queue: {} (start moto with \
+                "purging {queue_url}: {} (start moto with \
                  MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR=false, as scripts/bench.sh does)",
                 DisplayErrorContext(&e)
             )

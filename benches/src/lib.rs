@@ -12,6 +12,9 @@
 //!   ([`aws_delivery`]), and each function's binary size and init time
 //!   ([`lambda_init`]), all run through the fake runtime API of `webhooks-tests`
 //!   ([`lambda`]).
+//! - the noisy-neighbour shape ([`noisy`]; `bench noisy`, and part of `bench system`):
+//!   a healthy webhook's latency alone and beside a hanging and a failing one, on
+//!   `webhooks serve` and on the delivery function.
 //!
 //! Nothing here is a test: figures are reported, never asserted.
 
@@ -23,6 +26,7 @@ pub mod lambda_init;
 pub mod machine;
 pub mod micro;
 pub mod naive;
+pub mod noisy;
 pub mod proc;
 pub mod receiver;
 pub mod report;

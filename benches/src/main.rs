@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use webhooks_bench::machine::Machine;
 use webhooks_bench::report::{self, Report, ShapeResults, REFERENCE_A, REFERENCE_B};
 use webhooks_bench::system::{self, Receiver, Shape, SHAPE_A, SHAPE_B};
-use webhooks_bench::{lambda, micro, naive, receiver, Result};
+use webhooks_bench::{lambda, micro, naive, noisy, receiver, Result};
 
 #[derive(Debug, Parser)]
 #[command(name = "bench", about = "Benchmarks of the webhooks service")]
@@ -25,6 +25,9 @@ enum Command {
     System(Box<SystemArgs>),
     /// Run the criterion micro-benchmarks with short times (results under DIR).
     Micro(MicroArgs),
+    /// Run only the noisy-neighbour shape (serve, and with --functions Lambda: needs
+    /// moto, run under `scripts/moto.sh run --`) and print its report section.
+    Noisy(NoisyArgs),
     /// The loopback receiver (started by `system`): prints its address, answers 200.
     Receiver,
 }
@@ -40,6 +43,68 @@ struct MicroArgs {
     /// Measurement time per benchmark, seconds.
     #[arg(long, default_value_t = 1.5)]
     measurement: f64,
+}
+
+#[derive(Debug, clap::Args)]
+struct NoisyArgs {
+    /// The `webhooks` release binary (`serve`).
+    #[arg(long, default_value = "target/release/webhooks")]
+    webhooks: PathBuf,
+    /// The directory of the functions' release binaries (`webhooks-delivery`): runs the
+    /// Lambda backend too.
+    #[arg(long)]
+    functions: Option<PathBuf>,
+    /// Backends to run, of serve and lambda (default: serve, and lambda with
+    /// --functions).
+    #[arg(long, value_delimiter = ',')]
+    backends: Option<Vec<String>>,
+    #[command(flatten)]
+    shape: NoisyShape,
+}
+
+/// The noisy-neighbour shape's knobs, shared by `noisy` and `system`.
+#[derive(Debug, clap::Args)]
+struct NoisyShape {
+    /// Events per noisy-neighbour run (0: `system` skips the shape).
+    #[arg(
+        id = "noisy_events",
+        long = "noisy-events",
+        value_name = "N",
+        default_value_t = noisy::DEFAULT_EVENTS
+    )]
+    events: usize,
+    /// The longest one noisy-neighbour run waits for its healthy deliveries, seconds.
+    #[arg(
+        id = "noisy_bound_secs",
+        long = "noisy-bound-secs",
+        value_name = "SECS",
+        default_value_t = noisy::DEFAULT_BOUND.as_secs()
+    )]
+    bound_secs: u64,
+    /// Connections posting the noisy-neighbour events to serve.
+    #[arg(
+        id = "noisy_connections",
+        long = "noisy-connections",
+        value_name = "N",
+        default_value_t = 32
+    )]
+    connections: usize,
+    /// Also write the machine-readable figures (`noisy.local_ratio`,
+    /// `noisy.lambda_ratio`) to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+impl NoisyShape {
+    fn config(&self, webhooks: Option<PathBuf>, functions: Option<PathBuf>) -> noisy::Config {
+        noisy::Config {
+            webhooks,
+            functions,
+            events: self.events,
+            connections: self.connections,
+            bound: Duration::from_secs(self.bound_secs),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,6 +158,8 @@ struct SystemArgs {
     /// Where the report goes (besides stdout); its part after the kept-marker stays.
     #[arg(long)]
     out: Option<PathBuf>,
+    #[command(flatten)]
+    noisy: NoisyShape,
 }
 
 fn main() -> ExitCode {
@@ -112,6 +179,11 @@ fn main() -> ExitCode {
             .build()
             .map_err(Into::into)
             .and_then(|runtime| runtime.block_on(run_system(*args))),
+        Command::Noisy(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Into::into)
+            .and_then(|runtime| runtime.block_on(run_noisy(args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -214,6 +286,26 @@ async fn run_system(args: SystemArgs) -> Result<()> {
         None => None,
     };
 
+    let noisy = if args.noisy.events > 0 {
+        eprintln!(
+            "noisy neighbour: {} events, quiet then noisy, serve{}",
+            args.noisy.events,
+            if args.functions.is_some() {
+                " then Lambda"
+            } else {
+                ""
+            }
+        );
+        let config = args
+            .noisy
+            .config(Some(args.webhooks.clone()), args.functions.clone());
+        let results = noisy::run(&config).await?;
+        results.write_json(args.noisy.json.as_deref())?;
+        Some(results)
+    } else {
+        None
+    };
+
     let report = Report {
         machine,
         shapes: results,
@@ -221,6 +313,7 @@ async fn run_system(args: SystemArgs) -> Result<()> {
         micro: micro::read_results(&args.criterion),
         connections: args.connections,
         aws,
+        noisy,
         took_secs: started.elapsed().as_secs_f64(),
         build: report::Build {
             profile: args.build_profile.clone(),
@@ -237,4 +330,57 @@ async fn run_system(args: SystemArgs) -> Result<()> {
         eprintln!("report written to {}", out.display());
     }
     Ok(())
+}
+
+async fn run_noisy(args: NoisyArgs) -> Result<()> {
+    let (serve, lambda) = noisy::backends(args.backends.as_deref(), args.functions.is_some())?;
+    if serve && !args.webhooks.exists() {
+        return Err(format!(
+            "{} not found; build it first (make bench builds it)",
+            args.webhooks.display()
+        )
+        .into());
+    }
+    if args.shape.events == 0 {
+        return Err("--noisy-events must be at least 1".into());
+    }
+    let config = args.shape.config(
+        serve.then_some(args.webhooks),
+        args.functions.filter(|_| lambda),
+    );
+    let results = noisy::run(&config).await?;
+    results.write_json(args.shape.json.as_deref())?;
+    println!("{}", report::noisy::section(Some(&results)));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        // Catches, among others, two flattened arguments with one id.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn system_takes_the_noisy_knobs() {
+        let cli = Cli::try_parse_from([
+            "bench",
+            "system",
+            "--noisy-events",
+            "0",
+            "--connections",
+            "8",
+        ])
+        .unwrap();
+        let Command::System(args) = cli.command else {
+            panic!("not system: {cli:?}");
+        };
+        assert_eq!((args.noisy.events, args.connections), (0, 8));
+        assert_eq!(args.noisy.connections, 32);
+    }
 }

@@ -27,6 +27,15 @@ pub struct Service {
 impl Service {
     /// Starts `binary serve` on a free loopback port and waits until it answers.
     pub async fn start(binary: &Path, rust_log: Option<&str>) -> Result<Service> {
+        Self::start_with(binary, rust_log, &[]).await
+    }
+
+    /// [`Service::start`] with `env` set for the service as well.
+    pub async fn start_with(
+        binary: &Path,
+        rust_log: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Result<Service> {
         let dir = tempfile::tempdir()?;
         let db = dir.path().join("bench.db");
         let log = dir.path().join("serve.log");
@@ -37,6 +46,7 @@ impl Service {
         if let Some(filter) = rust_log {
             command.env("RUST_LOG", filter);
         }
+        command.envs(env.iter().copied());
         let child = command
             .arg("serve")
             .arg("--addr")

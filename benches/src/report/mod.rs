@@ -5,6 +5,7 @@ mod aws;
 mod format;
 mod method;
 mod micro;
+pub mod noisy;
 mod system;
 #[cfg(test)]
 mod tests;
@@ -15,6 +16,7 @@ use crate::lambda::AwsResults;
 use crate::machine::Machine;
 use crate::micro::MicroResult;
 use crate::naive::NaiveRun;
+use crate::noisy::NoisyResults;
 use crate::stats::Summary;
 use crate::system::{Shape, SystemRun};
 
@@ -83,6 +85,8 @@ pub struct Report {
     pub connections: usize,
     /// The AWS part (`--functions`), when it ran.
     pub aws: Option<AwsResults>,
+    /// The noisy-neighbour shape, when it ran.
+    pub noisy: Option<NoisyResults>,
     /// Wall time of the whole `bench system` command.
     pub took_secs: f64,
     pub build: Build,
@@ -127,6 +131,7 @@ impl Report {
         self.system_table(&mut out);
         self.micro_table(&mut out);
         self.aws_section(&mut out);
+        self.noisy_section(&mut out);
         self.method(&mut out);
         out
     }

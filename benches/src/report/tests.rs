@@ -33,6 +33,7 @@ fn report(aws: Option<AwsResults>) -> Report {
         micro: Vec::new(),
         connections: 32,
         aws,
+        noisy: None,
         took_secs: 1.0,
         build: Build {
             profile: "bench-build".into(),
@@ -124,4 +125,18 @@ fn the_aws_section_gives_cold_and_warm_runs_and_each_binary() {
         "{markdown}"
     );
     assert!(!report(None).markdown().contains("webhooks-delivery` |"));
+}
+
+#[test]
+fn the_report_has_a_noisy_neighbour_section_even_when_it_did_not_run() {
+    let markdown = report(None).markdown();
+    let section = markdown
+        .split("## Noisy neighbour\n")
+        .nth(1)
+        .expect("a Noisy neighbour section");
+    assert!(
+        section.trim_start().starts_with("Not measured"),
+        "{markdown}"
+    );
+    assert!(section.contains("## How it is measured"), "{markdown}");
 }
