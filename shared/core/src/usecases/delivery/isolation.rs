@@ -27,6 +27,12 @@ pub const BREAKER_TIMEOUTS: u32 = 3;
 pub const BREAKER_OPEN_FOR: Duration = Duration::from_secs(30);
 /// How long a delivery that found its webhook's lane full waits in the queue.
 pub const LANE_FULL_WAIT: Duration = Duration::from_secs(1);
+/// How long a delivery waits in the process for a full lane to free a place before
+/// it goes to the queue: a burst to a fast receiver is sent at once, while a slow
+/// receiver's backlog leaves the worker (and the batch) quickly.
+pub const LANE_PATIENCE: Duration = Duration::from_millis(250);
+
+const LANE_FULL: &str = "its in-flight limit is reached";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IsolationSettings {
@@ -35,6 +41,7 @@ pub struct IsolationSettings {
     pub breaker_timeouts: u32,
     pub breaker_open_for: Duration,
     pub lane_full_wait: Duration,
+    pub lane_patience: Duration,
 }
 
 impl Default for IsolationSettings {
@@ -44,6 +51,7 @@ impl Default for IsolationSettings {
             breaker_timeouts: BREAKER_TIMEOUTS,
             breaker_open_for: BREAKER_OPEN_FOR,
             lane_full_wait: LANE_FULL_WAIT,
+            lane_patience: LANE_PATIENCE,
         }
     }
 }
@@ -147,18 +155,50 @@ impl Isolation {
             let Ok(permit) = Arc::clone(&lane.permits).try_acquire_owned() else {
                 return Admission::Later {
                     wait: self.settings.lane_full_wait,
-                    why: "its in-flight limit is reached",
+                    why: LANE_FULL,
                 };
             };
-            match lane.bucket(rate, now).map(|bucket| bucket.take(now)) {
-                None | Some(Ok(())) => Admission::Now(permit),
-                // The permit goes back as it is dropped.
-                Some(Err(wait)) => Admission::Later {
-                    wait,
-                    why: "its rate limit is reached",
-                },
-            }
+            Self::with_token(lane, permit, rate, now)
         })
+    }
+
+    /// [`admit_at_rate`](Self::admit_at_rate), but a delivery that finds the lane full
+    /// waits up to the lane's patience for a place before it is sent to the queue.
+    pub async fn admit_patiently(
+        &self,
+        webhook: &WebhookId,
+        inline: bool,
+        rate: Option<u32>,
+    ) -> Admission {
+        let admission = self.admit_at_rate(webhook, inline, rate);
+        let patience = self.settings.lane_patience;
+        if !matches!(admission, Admission::Later { why: LANE_FULL, .. }) || patience.is_zero() {
+            return admission;
+        }
+        let permits = self.with_lane(webhook, |lane| Arc::clone(&lane.permits));
+        match tokio::time::timeout(patience, permits.acquire_owned()).await {
+            Ok(Ok(permit)) => self.with_lane(webhook, |lane| {
+                Self::with_token(lane, permit, rate, Instant::now())
+            }),
+            _ => admission,
+        }
+    }
+
+    /// Holding `permit`, a webhook limited to `rate` also needs a token.
+    fn with_token(
+        lane: &mut Lane,
+        permit: OwnedSemaphorePermit,
+        rate: Option<u32>,
+        now: Instant,
+    ) -> Admission {
+        match lane.bucket(rate, now).map(|bucket| bucket.take(now)) {
+            None | Some(Ok(())) => Admission::Now(permit),
+            // The permit goes back as it is dropped.
+            Some(Err(wait)) => Admission::Later {
+                wait,
+                why: "its rate limit is reached",
+            },
+        }
     }
 
     /// Learns from an attempt's result: timeouts in a row open the breaker; any answer
@@ -215,6 +255,7 @@ mod tests {
             breaker_timeouts: 2,
             breaker_open_for: Duration::from_secs(60),
             lane_full_wait: Duration::from_secs(1),
+            lane_patience: Duration::ZERO,
         }
     }
 

@@ -261,3 +261,34 @@ async fn a_failed_log_write_parks_the_record_and_never_repeats_the_delivery() {
     assert!(outcomes.contains(&Outcome::Retrying) && outcomes.contains(&Outcome::Succeeded));
     assert_eq!(sender.requests().len(), 2);
 }
+
+#[tokio::test]
+async fn a_delivery_that_finds_the_lane_full_for_a_moment_waits_in_the_process() {
+    // GIVEN a cap of one, and a receiver holding the first request
+    let gate = Arc::new(Semaphore::new(0));
+    let arrived = Arc::new(Semaphore::new(0));
+    let receiver = HeldReceiver {
+        gate: gate.clone(),
+        arrived: arrived.clone(),
+    };
+    let world = world_with(receiver, lanes_of(1));
+    stored(&world, &webhook(TYPE)).await;
+    let dispatcher = world.dispatcher.clone();
+    let first =
+        tokio::spawn(async move { dispatcher.process_event(&event(TYPE, "acme"), None).await });
+    let _ = tokio::time::timeout(Duration::from_secs(10), arrived.acquire())
+        .await
+        .expect("the first request arrives");
+    // WHEN a second event comes and the first answer follows within the lane's patience
+    let dispatcher = world.dispatcher.clone();
+    let second =
+        tokio::spawn(async move { dispatcher.process_event(&event(TYPE, "acme"), None).await });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    gate.add_permits(2);
+    // THEN both are attempted at once, none queued
+    let second = second.await.expect("join").expect("process");
+    first.await.expect("join").expect("process");
+    assert_eq!(second.attempted, 1);
+    assert!(world.queue.enqueued().is_empty());
+    assert_eq!(world.logs.all().len(), 2);
+}

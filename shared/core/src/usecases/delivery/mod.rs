@@ -223,7 +223,8 @@ impl Dispatcher {
         }
         let permit = match self
             .isolation
-            .admit_at_rate(&webhook.id, true, sending_rate(&webhook))
+            .admit_patiently(&webhook.id, true, sending_rate(&webhook))
+            .await
         {
             Admission::Now(permit) => permit,
             Admission::Later { wait, why } => {
@@ -283,7 +284,8 @@ impl Dispatcher {
         };
         let permit = match self
             .isolation
-            .admit_at_rate(&webhook.id, false, sending_rate(&webhook))
+            .admit_patiently(&webhook.id, false, sending_rate(&webhook))
+            .await
         {
             Admission::Now(permit) => permit,
             Admission::Later { wait, why } => {
