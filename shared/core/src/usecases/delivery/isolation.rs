@@ -30,7 +30,7 @@ pub const LANE_FULL_WAIT: Duration = Duration::from_secs(1);
 /// How long a delivery waits in the process for a full lane to free a place before
 /// it goes to the queue: a burst to a fast receiver is sent at once, while a slow
 /// receiver's backlog leaves the worker (and the batch) quickly.
-pub const LANE_PATIENCE: Duration = Duration::from_millis(250);
+pub const LANE_PATIENCE: Duration = Duration::from_millis(50);
 
 const LANE_FULL: &str = "its in-flight limit is reached";
 
@@ -75,6 +75,9 @@ struct Lane {
     failing_since_written: Option<Option<Timestamp>>,
     /// The rate limit's bucket, while the webhook has one.
     bucket: Option<TokenBucket>,
+    /// When a request of this lane last ended (or the lane was made): a full lane
+    /// whose requests keep ending is worth waiting for, one whose requests hang is not.
+    last_moved: Instant,
 }
 
 impl Lane {
@@ -123,6 +126,7 @@ impl Isolation {
             open_until: None,
             failing_since_written: None,
             bucket: None,
+            last_moved: Instant::now(),
         });
         f(lane)
     }
@@ -175,7 +179,13 @@ impl Isolation {
         if !matches!(admission, Admission::Later { why: LANE_FULL, .. }) || patience.is_zero() {
             return admission;
         }
-        let permits = self.with_lane(webhook, |lane| Arc::clone(&lane.permits));
+        // Waiting pays only while the lane's requests keep ending: a lane stuck on a
+        // hanging receiver would hold the caller (an event's job, a batch) in vain.
+        let Some(permits) = self.with_lane(webhook, |lane| {
+            (lane.last_moved.elapsed() < patience).then(|| Arc::clone(&lane.permits))
+        }) else {
+            return admission;
+        };
         match tokio::time::timeout(patience, permits.acquire_owned()).await {
             Ok(Ok(permit)) => self.with_lane(webhook, |lane| {
                 Self::with_token(lane, permit, rate, Instant::now())
@@ -205,6 +215,7 @@ impl Isolation {
     /// closes it.
     pub fn observe(&self, webhook: &WebhookId, result: &Result<OutboundResponse, SendError>) {
         let settings = &self.settings;
+        self.with_lane(webhook, |lane| lane.last_moved = Instant::now());
         self.with_lane(webhook, |lane| match result {
             Err(SendError::Timeout(_)) => {
                 lane.timeouts_in_a_row = lane.timeouts_in_a_row.saturating_add(1);
