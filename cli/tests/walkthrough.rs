@@ -313,6 +313,11 @@ async fn serve_warns_in_one_line_when_every_private_network_is_open() {
         line.contains("0.0.0.0/0") && line.contains("every private network"),
         "{line}"
     );
+    // AND it serves as usual (stopped once its banner is out, when Ctrl-C is handled)
+    let mut stdout = LineReader::new(child.stdout.take().unwrap());
+    stdout
+        .until(|line| line.trim_start().starts_with("API"))
+        .await;
     assert!(interrupt(&mut child).await.success());
 }
 
