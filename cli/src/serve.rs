@@ -88,6 +88,7 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
             ..browsers
         },
     );
+    let shutdown = shutdown_signal();
     print_banner(addr, &stores, &config, token.is_some());
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -96,7 +97,7 @@ pub async fn run(options: ServeOptions) -> Result<(), CliError> {
     let server = axum::serve(listener, app).with_graceful_shutdown(stopped(stop_rx));
     let signal = async {
         let lost = tokio::select! {
-            () = shutdown_signal() => {
+            () = shutdown => {
                 eprintln!(
                     "shutting down: finishing deliveries in flight; pending retries stay in {}",
                     stores.db.path().display()
@@ -193,23 +194,39 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C (SIGINT) or SIGTERM, listened for from the moment this is called (before
+/// the banner is printed), so a signal right after start-up is a graceful stop too.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            let interrupted = async {
+                match interrupt {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let terminated = async {
+                match terminate {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = interrupted => {}
+                () = terminated => {}
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
