@@ -15,8 +15,11 @@ build:
 	$(CARGO) build --release --locked -p webhooks-cli
 
 ## Every test: formatting, lints, the SAM template's linters, receiver snippets, the
-## console in a browser, then unit, conformance and integration tests.
-test: lint infra-lint examples console rust-tests
+## console in a browser, and unit, conformance and integration tests. The template's
+## linters (Python) and the browser tests run beside the Rust tests, each target's
+## output kept together; cargo's own lock orders the builds.
+test: lint
+	$(MAKE) --no-print-directory -j3 --output-sync=target infra-lint examples console rust-tests
 
 ## The inner loop: formatting, lints and every cargo test that needs neither the moto
 ## emulator nor a browser: the integration binary's `aws::` modules and the Rust

@@ -210,23 +210,26 @@ fn a_second_owner_of_the_file_is_refused_naming_it_and_the_holder() {
     assert!(Db::open(&path).is_ok());
 }
 
-#[test]
-fn an_existing_file_readable_by_others_is_made_private_with_its_side_files() {
-    // GIVEN a database file and its WAL left at mode 0644
+#[tokio::test]
+async fn an_existing_file_readable_by_others_is_made_private_and_so_are_its_side_files() {
+    // GIVEN a database file left at mode 0644
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("open.db");
     drop(Db::open(&path).unwrap());
-    let wal = PathBuf::from(format!("{}-wal", path.display()));
-    std::fs::write(&wal, b"").unwrap();
-    for file in [&path, &wal] {
-        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    }
-    // WHEN it is opened
-    let _db = Db::open(&path).unwrap();
-    // THEN both are owner-only again
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // WHEN it is opened and written (SQLite creates its WAL and SHM files then, with
+    // the database file's mode)
+    let db = Db::open(&path).unwrap();
+    db.write(insert_secret("wh_private")).await.unwrap();
+    // THEN the file and its side files are owner-only
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600);
-    assert_eq!(mode(&wal), 0o600);
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", path.display()));
+        if side.exists() {
+            assert_eq!(mode(&side), 0o600, "{suffix}");
+        }
+    }
 }
 
 #[test]

@@ -70,10 +70,11 @@ async fn stack() -> Stack {
     }
 }
 
-async fn delivery_function(stack: &Stack, logs_queue: &str) -> Function {
+async fn delivery_function(stack: &Stack, logs_queue: &str, max_in_flight: &str) -> Function {
     Function::start(
         "delivery",
         &[
+            ("MAX_IN_FLIGHT_PER_WEBHOOK", max_in_flight),
             ("WEBHOOKS_TABLE", &stack.table),
             ("RETRY_QUEUE_URL", &stack.retry),
             ("LOGS_QUEUE_URL", logs_queue),
@@ -109,7 +110,8 @@ async fn an_unreachable_logs_queue_sends_nothing_twice_and_forks_no_retry_chain(
         .await;
     }
     let missing_logs = format!("{}-gone", stack.logs);
-    let delivery = delivery_function(&stack, &missing_logs).await;
+    // (a lane wide enough for the batch: this is about the log, not the cap)
+    let delivery = delivery_function(&stack, &missing_logs, "16").await;
     // WHEN a batch of 10 events arrives
     let response = delivery.invoke(events_batch(10, "logs-down")).await;
     // THEN no record is handed back (nothing would be POSTed again)
@@ -145,7 +147,7 @@ async fn an_unreachable_logs_queue_sends_nothing_twice_and_forks_no_retry_chain(
         .collect();
     assert_eq!(parked.len(), 30);
     // WHEN the logs queue is back and the retry queue hands the parked records over
-    let delivery = delivery_function(&stack, &stack.logs).await;
+    let delivery = delivery_function(&stack, &stack.logs, "16").await;
     let response = delivery.invoke(retry_batch(&parked[..10])).await;
     let rest = delivery.invoke(retry_batch(&parked[10..20])).await;
     let last = delivery.invoke(retry_batch(&parked[20..])).await;
@@ -177,7 +179,7 @@ async fn a_hanging_neighbour_does_not_hold_the_healthy_deliveries_of_a_batch() {
         )
         .await;
     }
-    let delivery = delivery_function(&stack, &stack.logs).await;
+    let delivery = delivery_function(&stack, &stack.logs, "8").await;
     // WHEN three batches of 10 events arrive one after the other
     let started = Instant::now();
     for batch in 0..3 {
