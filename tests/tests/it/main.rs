@@ -8,6 +8,7 @@
 
 mod api_contract;
 mod api_problems;
+mod api_races;
 mod api_rate_limit;
 mod aws;
 mod conformance_memory;

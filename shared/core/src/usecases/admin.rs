@@ -71,6 +71,41 @@ struct AppliedSecret {
     generated: Option<String>,
 }
 
+/// Tries of an update without `If-Match` that keeps losing races.
+const UPDATE_TRIES: usize = 5;
+
+/// `current` with the given fields applied (the secret aside). Re-enabling clears the
+/// disabled reason and the run of failures; disabling by hand clears the reason.
+fn with_fields(current: &Webhook, fields: WebhookFields) -> Webhook {
+    let mut updated = current.clone();
+    if let Some(name) = fields.name {
+        updated.name = name;
+    }
+    if let Some(url) = fields.url {
+        updated.url = url;
+    }
+    if let Some(event) = fields.event {
+        updated.event = event;
+    }
+    if let Some(clients) = fields.clients {
+        updated.clients = clients;
+    }
+    if let Some(rate) = fields.rate_limit_per_second {
+        updated.rate_limit_per_second = rate;
+    }
+    if let Some(enabled) = fields.enabled {
+        if enabled && !current.enabled {
+            updated.disabled_reason = None;
+            updated.failing_since = None;
+        }
+        if !enabled && current.enabled {
+            updated.disabled_reason = None;
+        }
+        updated.enabled = enabled;
+    }
+    updated
+}
+
 /// Admin changes on the webhook and secret stores.
 pub struct WebhookAdmin<'a> {
     pub webhooks: &'a dyn WebhookRegistry,
@@ -122,74 +157,88 @@ impl WebhookAdmin<'_> {
 
     /// Applies the given fields to a webhook, if it is at `expected` (when given).
     /// Re-enabling a webhook clears its disabled reason and its run of failures.
+    /// Without `expected` a concurrent change never makes it fail: it applies to the
+    /// version it finds, trying again a few times (the last writer wins).
     pub async fn update(
         &self,
         id: &WebhookId,
         fields: WebhookFields,
         expected: Option<u64>,
     ) -> Result<Changed, AdminError> {
-        let current = self.load(id).await?;
-        if let Some(expected) = expected {
-            if expected != current.version {
-                return Err(AdminError::VersionMismatch {
-                    current: current.version,
-                    expected,
-                });
+        let tries = if expected.is_some() { 1 } else { UPDATE_TRIES };
+        let mut last_seen = None;
+        for _ in 0..tries {
+            let current = self.load(id).await?;
+            if let Some(expected) = expected {
+                if expected != current.version {
+                    return Err(AdminError::VersionMismatch {
+                        current: current.version,
+                        expected,
+                    });
+                }
+            }
+            last_seen = Some(current.version);
+            if let Some(changed) = self.update_version(&current, &fields).await? {
+                return Ok(changed);
             }
         }
+        let fresh = self.load(id).await?;
+        Err(AdminError::VersionMismatch {
+            current: fresh.version,
+            expected: expected.or(last_seen).unwrap_or(fresh.version),
+        })
+    }
+
+    /// One try of [`update`](Self::update) on `current`; `None` when another change
+    /// won the race. The secret store is written only once the conditional write of
+    /// the webhook won, so a request that loses leaves no secret of its own behind
+    /// (a first secret, which needs its reference first, is removed again).
+    async fn update_version(
+        &self,
+        current: &Webhook,
+        fields: &WebhookFields,
+    ) -> Result<Option<Changed>, AdminError> {
         let now = self.clock.now();
-        let mut updated = current.clone();
-        let mut generated_secret = None;
-        if let Some(change) = &fields.secret {
-            let applied = self.apply_secret(&current.id, change, now).await?;
-            updated.secret_ref = applied.reference;
-            generated_secret = applied.generated;
-        }
-        if let Some(name) = fields.name {
-            updated.name = name;
-        }
-        if let Some(url) = fields.url {
-            updated.url = url;
-        }
-        if let Some(event) = fields.event {
-            updated.event = event;
-        }
-        if let Some(clients) = fields.clients {
-            updated.clients = clients;
-        }
-        if let Some(rate) = fields.rate_limit_per_second {
-            updated.rate_limit_per_second = rate;
-        }
-        if let Some(enabled) = fields.enabled {
-            if enabled && !current.enabled {
-                // Re-enabling starts afresh: no reason, no failure run.
-                updated.disabled_reason = None;
-                updated.failing_since = None;
-            }
-            if !enabled && current.enabled {
-                updated.disabled_reason = None;
-            }
-            updated.enabled = enabled;
-        }
+        let mut updated = with_fields(current, fields.clone());
         updated.version = current.version + 1;
         updated.updated_at = now;
+        let mut created_first_secret = false;
+        let mut generated_secret = None;
+        let after_the_write = match &fields.secret {
+            Some(SecretChange::Remove) => {
+                updated.secret_ref = None;
+                Some(SecretChange::Remove)
+            }
+            Some(change) if current.secret_ref.is_some() => Some(change.clone()),
+            Some(change) => {
+                let applied = self.apply_secret(&current.id, change, now).await?;
+                updated.secret_ref = applied.reference;
+                generated_secret = applied.generated;
+                created_first_secret = true;
+                None
+            }
+            None => None,
+        };
         match self.webhooks.replace(&updated, current.version).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
-                let fresh = self.load(id).await?;
-                return Err(AdminError::VersionMismatch {
-                    current: fresh.version,
-                    expected: expected.unwrap_or(current.version),
-                });
+                if created_first_secret {
+                    let _ = self.secrets.remove(&current.id).await;
+                }
+                return Ok(None);
             }
-            Err(StoreError::NotFound) => return Err(AdminError::NotFound(id.clone())),
+            Err(StoreError::NotFound) => return Err(AdminError::NotFound(current.id.clone())),
             Err(other) => return Err(other.into()),
         }
+        if let Some(change) = after_the_write {
+            let applied = self.apply_secret(&current.id, &change, now).await?;
+            generated_secret = applied.generated;
+        }
         tracing::info!(webhook_id = %updated.id, version = updated.version, "webhook updated");
-        Ok(Changed {
+        Ok(Some(Changed {
             webhook: updated,
             generated_secret,
-        })
+        }))
     }
 
     /// Removes a webhook and then its secret; returns what was removed.
