@@ -71,8 +71,9 @@ struct AppliedSecret {
     generated: Option<String>,
 }
 
-/// Tries of an update without `If-Match` that keeps losing races.
-const UPDATE_TRIES: usize = 5;
+/// Tries of an update without `If-Match` that keeps losing races (each race has one
+/// winner, so this many admins editing one webhook at once all get through).
+const UPDATE_TRIES: usize = 32;
 
 /// `current` with the given fields applied (the secret aside). Re-enabling clears the
 /// disabled reason and the run of failures; disabling by hand clears the reason.
