@@ -271,7 +271,10 @@ async fn a_delivery_that_finds_the_lane_full_for_a_moment_waits_in_the_process()
         gate: gate.clone(),
         arrived: arrived.clone(),
     };
-    let world = world_with(receiver, lanes_of(1));
+    // (a patience far longer than the test's own steps: the rule, not the default)
+    let mut settings = lanes_of(1);
+    settings.isolation.lane_patience = Duration::from_secs(5);
+    let world = world_with(receiver, settings);
     stored(&world, &webhook(TYPE)).await;
     let dispatcher = world.dispatcher.clone();
     let first =
