@@ -98,10 +98,22 @@ impl Service {
     /// Registers `count` webhooks of [`EVENT_TYPE`] for all clients, with
     /// [`SECRET`], pointing at `receiver`.
     pub async fn create_webhooks(&self, count: usize, receiver: SocketAddr) -> Result<()> {
+        let hooks: Vec<(String, SocketAddr)> =
+            (0..count).map(|i| (i.to_string(), receiver)).collect();
+        self.create_labelled_webhooks("bench", &hooks).await
+    }
+
+    /// Registers one webhook of [`EVENT_TYPE`] for all clients, with [`SECRET`], per
+    /// `(label, receiver)`: named `{prefix} {label}`, at `http://{receiver}/hook/{label}`.
+    pub async fn create_labelled_webhooks(
+        &self,
+        prefix: &str,
+        hooks: &[(String, SocketAddr)],
+    ) -> Result<()> {
         let mut conn = Conn::open(self.addr).await?;
-        for i in 0..count {
+        for (label, receiver) in hooks {
             let body = format!(
-                r#"{{"name":"bench {i}","url":"http://{receiver}/hook/{i}","event":"{EVENT_TYPE}","clients":"all","secret":"{SECRET}"}}"#
+                r#"{{"name":"{prefix} {label}","url":"http://{receiver}/hook/{label}","event":"{EVENT_TYPE}","clients":"all","secret":"{SECRET}"}}"#
             );
             let (status, answer) = conn.post_json("/webhooks", Bytes::from(body)).await?;
             if status != 201 {

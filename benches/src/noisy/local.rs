@@ -4,17 +4,14 @@
 //! A healthy delivery's latency runs from its event's `202 Accepted`; the completion
 //! time from the first event sent to the last healthy delivery received.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-
 use super::receivers::{Behaviour, ReceiverThread};
 use super::{Config, Neighbours, NoisyRun, DELIVERY_TIMEOUT_MS};
-use crate::fixtures::{event_body, EVENT_TYPE, SECRET};
+use crate::fixtures::event_body;
 use crate::http::Conn;
 use crate::service::Service;
 use crate::Result;
@@ -43,12 +40,12 @@ pub async fn run(binary: &Path, config: &Config, neighbours: Neighbours) -> Resu
         ],
     )
     .await?;
-    let mut hooks = vec![("healthy", healthy.addr)];
+    let mut hooks = vec![("healthy".to_owned(), healthy.addr)];
     if let Some((hanging, failing)) = &bad {
-        hooks.push(("hanging", hanging.addr));
-        hooks.push(("failing", failing.addr));
+        hooks.push(("hanging".to_owned(), hanging.addr));
+        hooks.push(("failing".to_owned(), failing.addr));
     }
-    create_webhooks(service.addr, &hooks).await?;
+    service.create_labelled_webhooks("noisy", &hooks).await?;
     let mut conns = Vec::with_capacity(config.connections);
     for _ in 0..config.connections.max(1) {
         conns.push(Conn::open(service.addr).await?);
@@ -96,25 +93,6 @@ pub async fn run(binary: &Path, config: &Config, neighbours: Neighbours) -> Resu
         invocations: 0,
         handed_back: 0,
     })
-}
-
-/// Registers one webhook of [`EVENT_TYPE`] per `(name, receiver)`, with [`SECRET`].
-async fn create_webhooks(service: SocketAddr, hooks: &[(&str, SocketAddr)]) -> Result<()> {
-    let mut conn = Conn::open(service).await?;
-    for (name, receiver) in hooks {
-        let body = format!(
-            r#"{{"name":"noisy {name}","url":"http://{receiver}/hook/{name}","event":"{EVENT_TYPE}","clients":"all","secret":"{SECRET}"}}"#
-        );
-        let (status, answer) = conn.post_json("/webhooks", Bytes::from(body)).await?;
-        if status != 201 {
-            return Err(format!(
-                "POST /webhooks answered {status}: {}",
-                String::from_utf8_lossy(&answer)
-            )
-            .into());
-        }
-    }
-    Ok(())
 }
 
 /// Posts events `0..events` over the connections, each one request at a time; returns
