@@ -215,19 +215,21 @@ impl Isolation {
     /// closes it.
     pub fn observe(&self, webhook: &WebhookId, result: &Result<OutboundResponse, SendError>) {
         let settings = &self.settings;
-        self.with_lane(webhook, |lane| lane.last_moved = Instant::now());
-        self.with_lane(webhook, |lane| match result {
-            Err(SendError::Timeout(_)) => {
-                lane.timeouts_in_a_row = lane.timeouts_in_a_row.saturating_add(1);
-                if lane.timeouts_in_a_row >= settings.breaker_timeouts {
-                    lane.open_until = Some(Instant::now() + settings.breaker_open_for);
+        self.with_lane(webhook, |lane| {
+            lane.last_moved = Instant::now();
+            match result {
+                Err(SendError::Timeout(_)) => {
+                    lane.timeouts_in_a_row = lane.timeouts_in_a_row.saturating_add(1);
+                    if lane.timeouts_in_a_row >= settings.breaker_timeouts {
+                        lane.open_until = Some(Instant::now() + settings.breaker_open_for);
+                    }
                 }
+                Ok(_) => {
+                    lane.timeouts_in_a_row = 0;
+                    lane.open_until = None;
+                }
+                Err(_) => {}
             }
-            Ok(_) => {
-                lane.timeouts_in_a_row = 0;
-                lane.open_until = None;
-            }
-            Err(_) => {}
         });
     }
 
