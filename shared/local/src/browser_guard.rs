@@ -19,7 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use webhooks_core::http::ApiError;
+use webhooks_core::http::{declared_body_length, ApiError};
 
 /// Who may talk to this server besides same-origin pages and non-browser clients.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -106,9 +106,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn has_body(request: &Request) -> bool {
     let headers = request.headers();
     headers.contains_key(header::TRANSFER_ENCODING)
-        || header_str(headers, "content-length")
-            .and_then(|n| n.trim().parse::<u64>().ok())
-            .is_some_and(|n| n > 0)
+        || declared_body_length(headers).is_some_and(|n| n > 0)
 }
 
 fn is_json(content_type: Option<&str>) -> bool {

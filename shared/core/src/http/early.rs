@@ -13,11 +13,7 @@ use super::problem::ApiError;
 
 /// Middleware for both routers.
 pub async fn refuse_early(request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = declared_body_length(request.headers());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return ApiError::PayloadTooLarge {
             limit: MAX_BODY_BYTES,
@@ -32,6 +28,14 @@ pub async fn refuse_early(request: Request, next: Next) -> Response {
         .into_response();
     }
     next.run(request).await
+}
+
+/// The body length a request declares (`Content-Length`), if it declares one.
+pub fn declared_body_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// The bytes `%XX` sequences stand for; anything else as it is.

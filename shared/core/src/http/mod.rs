@@ -3,6 +3,7 @@
 mod auth;
 mod body;
 mod early;
+pub use early::declared_body_length;
 pub mod events;
 pub mod logs;
 mod openapi;
