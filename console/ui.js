@@ -56,12 +56,18 @@ export function openDialog({ title, body = [], footer = [], initialFocus, return
   h("div", { class: "dialog-body", id: bodyId }, body),
   footer.length ? h("div", { class: "dialog-footer" }, footer) : null);
   document.body.append(element);
+  const focusedBefore = document.activeElement;
   const closed = new Promise((resolve) => {
     element.addEventListener("close", () => {
       const value = element.returnValue;
       element.remove();
+      // The close event runs a task after the dialog closed, and the browser has put
+      // focus back on the element that had it before. Move it to `opener` only if it is
+      // still there or lost: a user who already went on (opened a menu) keeps the focus.
+      const active = document.activeElement;
+      const untouched = !active || active === document.body || active === focusedBefore;
       const target = typeof opener?.focus === "function" && opener.isConnected ? opener : document.querySelector("main h1");
-      target?.focus();
+      if (untouched) target?.focus();
       resolve(value);
     }, { once: true });
   });
