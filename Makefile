@@ -5,7 +5,7 @@ CARGO ?= cargo
 ADDR ?= 127.0.0.1:8080
 DB ?= webhooks.db
 
-.PHONY: run build test check lint infra-lint package bench rust-tests doc examples console screenshots moto clean
+.PHONY: run build test check lint infra-lint api-fuzz package bench rust-tests doc examples console screenshots moto clean
 
 ## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
@@ -15,11 +15,12 @@ build:
 	$(CARGO) build --release --locked -p webhooks-cli
 
 ## Every test: formatting, lints, the SAM template's linters, receiver snippets, the
-## console in a browser, and unit, conformance and integration tests. The template's
-## linters (Python) and the browser tests run beside the Rust tests, each target's
-## output kept together; cargo's own lock orders the builds.
+## console in a browser, schemathesis against the API, and unit, conformance and
+## integration tests. The template's linters (Python), the browser tests and
+## schemathesis run beside the Rust tests, each target's output kept together; cargo's
+## own lock orders the builds.
 test: lint
-	$(MAKE) --no-print-directory -j3 --output-sync=target infra-lint examples console rust-tests
+	$(MAKE) --no-print-directory -j3 --output-sync=target infra-lint examples console api-fuzz rust-tests
 
 ## The inner loop: formatting, lints and every cargo test that needs neither the moto
 ## emulator nor a browser: the integration binary's `aws::` modules and the Rust
@@ -62,6 +63,11 @@ package:
 ## Node) against fixed vectors.
 examples:
 	bash examples/verify/check.sh
+
+## schemathesis (pinned, .venv/schemathesis) with every check against `webhooks serve`
+## on loopback, in a network namespace of its own; it must report 0 failures.
+api-fuzz:
+	bash scripts/api-fuzz.sh
 
 ## The admin console's browser tests (installs Debian's chromium and playwright-core if missing).
 console:

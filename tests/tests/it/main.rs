@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed step panics
 
 mod api_contract;
+mod api_openapi;
 mod api_problems;
 mod api_races;
 mod api_rate_limit;

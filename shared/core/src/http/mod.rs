@@ -7,6 +7,7 @@ pub use early::declared_body_length;
 pub mod events;
 pub mod logs;
 mod openapi;
+mod openapi_contract;
 pub mod problem;
 mod query;
 pub mod test_connection;

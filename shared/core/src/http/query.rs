@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
 use base64::Engine;
 
 use super::problem::{ApiError, ApiResult};
@@ -11,7 +13,8 @@ use super::problem::{ApiError, ApiResult};
 pub const DEFAULT_LIMIT: usize = 50;
 pub const MAX_LIMIT: usize = 100;
 
-/// The parameters of one request, refusing names not in `known`.
+/// The parameters of one request, refusing names not in `known` and empty values
+/// (`?enabled=` is a mistake, not "no filter").
 pub struct QueryParams(HashMap<String, String>);
 
 impl QueryParams {
@@ -24,16 +27,19 @@ impl QueryParams {
                     format!("unknown parameter; known: {}", known.join(", ")),
                 ));
             }
+            if value.is_empty() {
+                return Err(ApiError::bad_query(
+                    &key,
+                    "must not be empty; leave the parameter out instead",
+                ));
+            }
             params.insert(key.into_owned(), value.into_owned());
         }
         Ok(Self(params))
     }
 
     pub fn text(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.0.get(name).map(String::as_str)
     }
 
     pub fn boolean(&self, name: &str) -> ApiResult<Option<bool>> {
@@ -68,11 +74,21 @@ pub fn encode_cursor(store_cursor: &str) -> String {
     URL_SAFE_NO_PAD.encode(store_cursor.as_bytes())
 }
 
+/// Any unpadded base64url value is a position (the store reads after or before it), not
+/// only the `next_cursor` of a page: what the OpenAPI document says a cursor is.
 fn decode_cursor(cursor: &str) -> ApiResult<String> {
-    URL_SAFE_NO_PAD
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+            .with_decode_allow_trailing_bits(true),
+    );
+    LENIENT
         .decode(cursor)
         .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|bytes| !bytes.is_empty())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .ok_or_else(|| ApiError::bad_query("cursor", "is not a cursor this API returned"))
 }
 
@@ -107,6 +123,19 @@ mod tests {
         assert_eq!(bad("cursor=%%%"), "cursor");
         assert_eq!(bad("enabled=yes"), "enabled");
         assert_eq!(bad("colour=red"), "colour");
+    }
+
+    #[test]
+    fn an_empty_value_is_refused_rather_than_read_as_absent() {
+        // GIVEN `?enabled=` (a filter with no value) WHEN parsed THEN it is a 400 naming it
+        for raw in ["enabled=", "limit=", "cursor=", "limit=5&enabled="] {
+            match QueryParams::parse(Some(raw), &["limit", "cursor", "enabled"]).map(|_| ()) {
+                Err(ApiError::BadRequest { errors, .. }) => {
+                    assert!(raw.contains(&format!("{}=", errors[0].field)), "{raw}")
+                }
+                other => panic!("{raw}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub async fn test_unsaved(
             ("url", _) => errors.push(FieldError::new("url", "must be a string")),
             ("secret", serde_json::Value::Null) => {}
             ("secret", serde_json::Value::String(text))
-                if (16..=256).contains(&text.chars().count()) =>
+                if super::validate::SECRET_CHARS.contains(&text.chars().count()) =>
             {
                 secret = Some(text.clone())
             }

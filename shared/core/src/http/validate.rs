@@ -20,6 +20,11 @@ const FIELDS: &[&str] = &[
 ];
 pub const MAX_URL_CHARS: usize = 2048;
 pub const MAX_CLIENTS: usize = 100;
+/// A webhook's name and each client id: 1 to this many characters.
+pub const MAX_NAME_CHARS: usize = 128;
+pub const MAX_CLIENT_ID_CHARS: usize = 128;
+/// The length of a signing secret an admin gives.
+pub const SECRET_CHARS: std::ops::RangeInclusive<usize> = 16..=256;
 pub const GENERATE: &str = "generate";
 
 /// A create body: `name`, `url`, `event`, `clients` required.
@@ -115,8 +120,10 @@ fn string(value: &Value) -> Result<&str, String> {
 fn name(value: &Value) -> Result<String, String> {
     let name = string(value)?;
     let chars = name.chars().count();
-    if name.trim().is_empty() || chars > 128 {
-        return Err("must be 1–128 characters and not blank".to_owned());
+    if name.trim().is_empty() || chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "must be 1–{MAX_NAME_CHARS} characters and not blank"
+        ));
     }
     Ok(name.to_owned())
 }
@@ -155,14 +162,14 @@ fn clients(value: &Value) -> Result<ClientScope, String> {
             let mut ids: Vec<String> = Vec::with_capacity(items.len());
             for (index, item) in items.iter().enumerate() {
                 match item.as_str() {
-                    Some(id) if !id.is_empty() && id.chars().count() <= 128 => {
+                    Some(id) if !id.is_empty() && id.chars().count() <= MAX_CLIENT_ID_CHARS => {
                         if !ids.iter().any(|seen| seen == id) {
                             ids.push(id.to_owned());
                         }
                     }
                     _ => {
                         return Err(format!(
-                            "item {index} must be a client id of 1–128 characters"
+                            "item {index} must be a client id of 1–{MAX_CLIENT_ID_CHARS} characters"
                         ))
                     }
                 }
@@ -179,7 +186,7 @@ fn secret(value: &Value) -> Result<SecretChange, String> {
         Value::String(text) if text == GENERATE => Ok(SecretChange::Generate),
         Value::String(text) => {
             let chars = text.chars().count();
-            if !(16..=256).contains(&chars) {
+            if !SECRET_CHARS.contains(&chars) {
                 return Err("must be 16–256 characters, or \"generate\"".to_owned());
             }
             Ok(SecretChange::Set(text.clone()))
@@ -194,13 +201,19 @@ fn enabled(value: &Value) -> Result<bool, String> {
         .ok_or_else(|| "must be true or false".to_owned())
 }
 
-/// An integer in [`RATE_LIMIT_RANGE`] (not `5.0`, not `"5"`), or `null`: none.
+/// An integer in [`RATE_LIMIT_RANGE`] (`5.0` is one, as in JSON Schema; `5.5` and `"5"`
+/// are not), or `null`: none.
 fn rate_limit(value: &Value) -> Result<Option<u32>, String> {
     if value.is_null() {
         return Ok(None);
     }
-    value
-        .as_u64()
+    let whole = value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|rate| rate.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(rate))
+            .map(|rate| rate as u64)
+    });
+    whole
         .and_then(|rate| u32::try_from(rate).ok())
         .filter(|rate| RATE_LIMIT_RANGE.contains(rate))
         .map(Some)

@@ -154,9 +154,22 @@ pub async fn list(
             ));
         }
     }
+    let client = params.text("client").map(str::to_owned);
+    if client
+        .as_ref()
+        .is_some_and(|id| id.chars().count() > validate::MAX_CLIENT_ID_CHARS)
+    {
+        return Err(ApiError::bad_query(
+            "client",
+            format!(
+                "must be a client id of 1–{} characters",
+                validate::MAX_CLIENT_ID_CHARS
+            ),
+        ));
+    }
     let filter = WebhookFilter {
         event,
-        client: params.text("client").map(str::to_owned),
+        client,
         enabled: params.boolean("enabled")?,
     };
     let page = state

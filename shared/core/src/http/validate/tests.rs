@@ -175,7 +175,8 @@ fn an_update_takes_any_subset_and_null_removes_the_secret() {
 #[test]
 fn a_rate_limit_is_an_integer_from_1_to_10000_or_null() {
     // GIVEN create bodies with a rate limit at each end of the range, and null
-    let accepted = [json!(1), json!(10_000), Value::Null];
+    // (5.0 is an integer to JSON Schema, which the OpenAPI document speaks)
+    let accepted = [json!(1), json!(10_000), json!(5.0), Value::Null];
     // WHEN they are validated THEN each is taken as given (null: none)
     let rates: Vec<_> = accepted
         .into_iter()
@@ -189,7 +190,7 @@ fn a_rate_limit_is_an_integer_from_1_to_10000_or_null() {
             .flatten()
         })
         .collect();
-    assert_eq!(rates, [Some(1), Some(10_000), None]);
+    assert_eq!(rates, [Some(1), Some(10_000), Some(5), None]);
     // AND zero, too many, a fraction, a string, a negative number and a boolean are
     // refused, naming the field
     for refused in [

@@ -1,0 +1,183 @@
+//! What the generated OpenAPI document cannot say by itself, stated from the rules the
+//! API enforces, so a client generated from the document is right: the event catalogue
+//! as an enum, the bounds of every length and number (from the constants the validators
+//! use), which fields take `null`, the two shapes of `clients`, and the 400 that every
+//! operation with a body answers for a body that is not a JSON object.
+
+use serde_json::{json, Map, Value};
+
+use super::query::MAX_LIMIT;
+use super::validate::{
+    GENERATE, MAX_CLIENTS, MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_URL_CHARS, SECRET_CHARS,
+};
+use crate::domain::catalogue;
+use crate::domain::webhook::RATE_LIMIT_RANGE;
+
+/// Adds the constraints to the generated document.
+pub(super) fn apply(doc: &mut Value) {
+    let events: Vec<Value> = catalogue::ids().map(Value::from).collect();
+    let event = json!({"type": "string", "enum": events});
+    let name = json!({"type": "string", "minLength": 1, "maxLength": MAX_NAME_CHARS,
+        "pattern": "\\S", "description": "Not blank."});
+    let url = json!({"type": "string", "format": "uri", "maxLength": MAX_URL_CHARS,
+        "description": "http(s), no credentials, a public address (docs/ssrf.md)."});
+    let secret = json!({"anyOf": [
+            {"type": "string", "minLength": SECRET_CHARS.start(), "maxLength": SECRET_CHARS.end()},
+            {"type": "string", "enum": [GENERATE]},
+            {"type": "null"}],
+        "writeOnly": true});
+    let rate_limit = json!({"type": ["integer", "null"],
+        "minimum": RATE_LIMIT_RANGE.start(), "maximum": RATE_LIMIT_RANGE.end()});
+    let client_id = json!({"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_ID_CHARS});
+
+    for schema in ["CreateWebhook", "UpdateWebhook"] {
+        let at = format!("/components/schemas/{schema}/properties");
+        replace(doc, &format!("{at}/name"), &name);
+        replace(doc, &format!("{at}/url"), &url);
+        replace(doc, &format!("{at}/event"), &event);
+        replace(doc, &format!("{at}/secret"), &secret);
+        replace(doc, &format!("{at}/enabled"), &json!({"type": "boolean"}));
+        replace(doc, &format!("{at}/rate_limit_per_second"), &rate_limit);
+    }
+    replace(
+        doc,
+        "/components/schemas/UpdateWebhook/properties/clients",
+        &json!({"$ref": "#/components/schemas/ClientScope"}),
+    );
+    replace(
+        doc,
+        "/components/schemas/ClientScope",
+        &json!({"oneOf": [
+            {"type": "string", "enum": ["all"]},
+            {"type": "array", "items": client_id, "minItems": 1, "maxItems": MAX_CLIENTS}],
+        "description": "`\"all\"`, or the client ids whose events the webhook hears."}),
+    );
+
+    let ingest = "/components/schemas/IngestEvent/properties";
+    replace(doc, &format!("{ingest}/type"), &event);
+    replace(doc, &format!("{ingest}/client_id"), &client_id);
+    replace(
+        doc,
+        &format!("{ingest}/id"),
+        &or_null(json!({"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,128}$"})),
+    );
+    replace(
+        doc,
+        &format!("{ingest}/occurred_at"),
+        &or_null(json!({"type": "string", "format": "date-time"})),
+    );
+    replace(
+        doc,
+        &format!("{ingest}/data"),
+        &json!({"type": ["object", "null"]}),
+    );
+
+    let unsaved = "/components/schemas/TestUnsaved/properties";
+    replace(doc, &format!("{unsaved}/event"), &or_null(event.clone()));
+    replace(
+        doc,
+        &format!("{unsaved}/secret"),
+        &or_null(json!({"type": "string", "minLength": SECRET_CHARS.start(),
+            "maxLength": SECRET_CHARS.end(), "writeOnly": true})),
+    );
+    // Every body names its required fields and refuses a field it does not know.
+    for (schema, required) in [
+        ("CreateWebhook", &["name", "url", "event", "clients"][..]),
+        ("UpdateWebhook", &[]),
+        ("IngestEvent", &["type", "client_id"]),
+        ("TestUnsaved", &["url"]),
+    ] {
+        if let Some(Value::Object(fields)) =
+            doc.pointer_mut(&format!("/components/schemas/{schema}"))
+        {
+            fields.insert("additionalProperties".to_owned(), Value::Bool(false));
+            fields.insert("required".to_owned(), json!(required));
+        }
+    }
+
+    let limit = json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT});
+    for path in ["/webhooks", "/webhooks/{id}/logs"] {
+        parameter_schema(doc, path, "get", "limit", &limit);
+        parameter_schema(
+            doc,
+            path,
+            "get",
+            "cursor",
+            &json!({"type": "string", "pattern": CURSOR_PATTERN}),
+        );
+    }
+    parameter_schema(doc, "/webhooks", "get", "event", &event);
+    parameter_schema(doc, "/webhooks", "get", "client", &client_id);
+    parameter_schema(
+        doc,
+        "/webhooks/{id}",
+        "patch",
+        "If-Match",
+        &json!({"type": "string", "pattern": "^(\\*|(W/)?\"?[0-9]{1,19}\"?)$"}),
+    );
+    bad_body_responses(doc);
+}
+
+/// What a cursor is: unpadded base64url (see [`super::query`]); any such value is a
+/// position to read from, the `next_cursor` of a page being the usual one.
+const CURSOR_PATTERN: &str = "^(?:[A-Za-z0-9_-]{4})*[A-Za-z0-9_-]{2,4}$";
+
+/// `schema`, or `null`.
+fn or_null(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "null"}]})
+}
+
+/// Puts `schema` at `pointer`, keeping the description the code's doc comment gave.
+fn replace(doc: &mut Value, pointer: &str, schema: &Value) {
+    let Some(target) = doc.pointer_mut(pointer) else {
+        tracing::error!(pointer, "the OpenAPI document has no such schema");
+        return;
+    };
+    let description = target.get("description").cloned();
+    let mut replacement = schema.clone();
+    if let (Some(description), Value::Object(fields)) = (description, &mut replacement) {
+        fields.entry("description").or_insert(description);
+    }
+    *target = replacement;
+}
+
+fn parameter_schema(doc: &mut Value, path: &str, method: &str, name: &str, schema: &Value) {
+    let pointer = format!("/paths/{}/{method}/parameters", escape(path));
+    let Some(Value::Array(parameters)) = doc.pointer_mut(&pointer) else {
+        tracing::error!(path, "the OpenAPI document has no such operation");
+        return;
+    };
+    for parameter in parameters.iter_mut().filter(|p| p["name"] == name) {
+        parameter["schema"] = schema.clone();
+    }
+}
+
+/// Every operation with a request body also answers 400 for a body that is not JSON.
+fn bad_body_responses(doc: &mut Value) {
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(Map::values_mut)
+    {
+        if operation.get("requestBody").is_none() {
+            continue;
+        }
+        if let Some(Value::Object(responses)) = operation.get_mut("responses") {
+            responses.entry("400").or_insert_with(|| {
+                json!({
+                    "description": "The body is not a JSON object",
+                    "content": {"application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/Problem"}}}
+                })
+            });
+        }
+    }
+}
+
+/// A JSON pointer token (RFC 6901): `~` and `/` escaped.
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
