@@ -104,6 +104,10 @@ impl<S: SecretLoader + SecretWriter> SecretWriter for CachedSecrets<S> {
         self.forget(id);
         self.inner.remove(id).await
     }
+
+    async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError> {
+        self.inner.prepare(id).await
+    }
 }
 
 #[async_trait]
@@ -164,6 +168,10 @@ mod tests {
         async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
             self.values.lock().unwrap().remove(id);
             Ok(())
+        }
+
+        async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError> {
+            Ok(SecretRef::new(format!("ref:{id}")))
         }
     }
 

@@ -115,6 +115,22 @@ impl SecretsManagerStore {
         }
     }
 
+    /// The secret's ARN, when it exists (with a value or not, scheduled for deletion
+    /// or not).
+    async fn describe_arn(&self, name: &str) -> Result<Option<SecretRef>, StoreError> {
+        match self.client.describe_secret().secret_id(name).send().await {
+            Ok(output) => Ok(Some(SecretRef::new(output.arn().unwrap_or(name)))),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(sdk_error("DescribeSecret")(error)),
+        }
+    }
+
     async fn scheduled_for_deletion(&self, name: &str) -> Result<bool, StoreError> {
         match self.client.describe_secret().secret_id(name).send().await {
             Ok(output) => Ok(output.deleted_date().is_some()),
@@ -141,19 +157,19 @@ impl SecretsManagerStore {
         Ok(SecretRef::new(output.arn().unwrap_or(name)))
     }
 
-    /// Creates the secret; `None` when another writer created it first.
+    /// Creates the secret, with `value` or (prepared) none; `None` when it exists.
     async fn create(
         &self,
         id: &WebhookId,
         name: &str,
-        value: &StoredSecret,
+        value: Option<&StoredSecret>,
     ) -> Result<Option<SecretRef>, StoreError> {
         let result = self
             .client
             .create_secret()
             .name(name)
             .description(format!("Signing secret of webhook {id}"))
-            .secret_string(value.to_json())
+            .set_secret_string(value.map(StoredSecret::to_json))
             .send()
             .await;
         match result {
@@ -182,16 +198,24 @@ impl SecretWriter for SecretsManagerStore {
         now: Timestamp,
     ) -> Result<SecretRef, StoreError> {
         let name = self.secret_name(id);
+        let mut exists = false;
         for _ in 0..PUT_TRIES {
             match self.lookup(&name).await? {
                 Lookup::Found(value) => {
                     return self.put_value(&name, &value.rotated(secret, now)).await;
                 }
+                // It exists without a value (prepared): this is its first value.
+                Lookup::Missing if exists => {
+                    return self.put_value(&name, &StoredSecret::new(secret)).await;
+                }
                 Lookup::Missing => {
-                    if let Some(arn) = self.create(id, &name, &StoredSecret::new(secret)).await? {
+                    let first = StoredSecret::new(secret);
+                    if let Some(arn) = self.create(id, &name, Some(&first)).await? {
                         return Ok(arn);
                     }
-                    // Created meanwhile by another writer: rotate it instead.
+                    // It exists: prepared without a value, or created with one by
+                    // another writer meanwhile (then the next lookup rotates it).
+                    exists = true;
                 }
                 Lookup::Deleted => {
                     self.client
@@ -239,6 +263,21 @@ impl SecretWriter for SecretsManagerStore {
                 _ => Err(sdk_error("DeleteSecret")(error)),
             },
         }
+    }
+
+    /// The secret's ARN (`DescribeSecret`), creating it without a value when it does
+    /// not exist (`CreateSecret`): no value is current until [`put`](Self::put).
+    async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError> {
+        let name = self.secret_name(id);
+        if let Some(arn) = self.describe_arn(&name).await? {
+            return Ok(arn);
+        }
+        if let Some(arn) = self.create(id, &name, None).await? {
+            return Ok(arn);
+        }
+        self.describe_arn(&name).await?.ok_or_else(|| {
+            AwsError::new("CreateSecret", format!("secret {name} exists and does not")).into()
+        })
     }
 }
 

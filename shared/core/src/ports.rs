@@ -165,6 +165,10 @@ pub trait SecretWriter: Send + Sync {
     ) -> Result<SecretRef, StoreError>;
     /// Removes (or schedules the deletion of) a webhook's secret.
     async fn remove(&self, id: &WebhookId) -> Result<(), StoreError>;
+    /// The reference a webhook's secret has, or will have once [`put`](Self::put),
+    /// without storing a value: what the conditional write giving a webhook its first
+    /// secret records, before the value is stored (only if that write won).
+    async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError>;
 }
 
 /// A whole secret store.

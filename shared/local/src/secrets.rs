@@ -82,6 +82,10 @@ impl SecretWriter for SqliteSecretStore {
             })
             .await
     }
+
+    async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError> {
+        Ok(Self::reference(id))
+    }
 }
 
 #[async_trait]

@@ -23,6 +23,7 @@ macro_rules! secret_store_conformance {
                 remove_deletes_the_secret_and_can_be_repeated,
                 a_secret_put_after_removal_starts_without_a_previous_one,
                 secrets_of_different_webhooks_are_separate,
+                prepare_names_the_secret_without_storing_one,
             ]
         );
     };
@@ -185,4 +186,25 @@ pub async fn secrets_of_different_webhooks_are_separate(store: &dyn SecretStore)
         secrets("secret-one-rotated-0123", Some("secret-one-0123456789"))
     );
     assert_eq!(store.get(&two, at(11)).await.expect("get"), None);
+}
+
+pub async fn prepare_names_the_secret_without_storing_one(store: &dyn SecretStore) {
+    // GIVEN a webhook without a secret
+    let id = WebhookId::generate();
+    // WHEN its secret is prepared, twice
+    let prepared = store.prepare(&id).await.expect("prepare");
+    let again = store.prepare(&id).await.expect("prepare again");
+    // THEN both name it, and nothing signs yet
+    assert_eq!(prepared, again);
+    assert_eq!(store.get(&id, at(0)).await.expect("get"), None);
+    // AND a secret put afterwards is its first, under the same reference
+    let reference = store
+        .put(&id, "first-secret-0123456789", at(1))
+        .await
+        .expect("put");
+    assert_eq!(reference, prepared);
+    assert_eq!(
+        store.get(&id, at(2)).await.expect("get"),
+        secrets("first-secret-0123456789", None)
+    );
 }

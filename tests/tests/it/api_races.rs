@@ -1,6 +1,7 @@
 //! Concurrent admins on one webhook, with real concurrency on the SQLite backend: a
-//! PATCH that loses its `If-Match` race leaves no secret of its own behind, and PATCHes
-//! without `If-Match` never fail because of each other.
+//! PATCH that loses its `If-Match` race leaves no secret of its own behind (a first
+//! secret too), and PATCHes without `If-Match` never fail because of each other. The
+//! same on the AWS adapters: `aws::admin_races`.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -14,17 +15,30 @@ const RACERS: usize = 10;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_secret_that_stays_is_the_one_of_the_patch_that_won() {
+    secret_races(Some("the-first-secret-0000")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_first_secrets_given_at_once_the_winners_is_the_one_that_signs() {
+    secret_races(None).await;
+}
+
+/// ROUNDS of RACERS concurrent secret PATCHes at one version, each round on a webhook
+/// created with `initial` as its secret (or none: each PATCH gives a first secret).
+async fn secret_races(initial: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let service = Harness::start(&dir, Options::default()).await;
-    let hook = service
-        .create_webhook(
-            "http://127.0.0.1:9/hook",
-            json!({"secret": "the-first-secret-0000"}),
-        )
-        .await;
-    let id = hook["id"].as_str().unwrap().to_owned();
+    let extra = initial.map_or(json!({}), |secret| json!({"secret": secret}));
+    let mut id = String::new();
     for round in 0..ROUNDS {
-        // GIVEN the webhook at some version
+        // GIVEN the webhook at some version (a new one without a secret each round
+        // when the PATCHes give first secrets)
+        if round == 0 || initial.is_none() {
+            let hook = service
+                .create_webhook("http://127.0.0.1:9/hook", extra.clone())
+                .await;
+            id = hook["id"].as_str().unwrap().to_owned();
+        }
         let version = service.get(&format!("/webhooks/{id}")).await.body["version"]
             .as_u64()
             .unwrap()
@@ -62,6 +76,12 @@ async fn the_secret_that_stays_is_the_one_of_the_patch_that_won() {
             .unwrap()
             .expect("a secret");
         assert_eq!(stored.current, winners[0].1, "round {round}");
+        if initial.is_none() {
+            assert_eq!(
+                stored.previous, None,
+                "round {round}: a loser's secret signs"
+            );
+        }
     }
     service.stop().await;
 }

@@ -18,6 +18,7 @@ use crate::ports::{SecretReader, WebhookReader};
 use crate::usecases::connection::{
     probe, Check, CheckName, CheckStatus, ConnectionReport, ProbeSettings, ProbeTarget,
 };
+use crate::usecases::signing_secrets::signing_secrets;
 
 pub struct ConnectionContext {
     pub webhooks: Arc<dyn WebhookReader>,
@@ -138,10 +139,7 @@ pub async fn test_saved(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("webhook {id}")))?;
     let now = context.clock.now();
-    let secrets = match webhook.secret_ref {
-        Some(_) => context.secrets.get(&webhook_id, now).await?,
-        None => None,
-    };
+    let secrets = signing_secrets(context.secrets.as_ref(), &webhook, now).await?;
     let target = ProbeTarget {
         url: &webhook.url,
         secrets,

@@ -139,6 +139,10 @@ impl SecretWriter for MemorySecretStore {
         lock(&self.secrets).remove(id);
         Ok(())
     }
+
+    async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError> {
+        Ok(SecretRef::new(format!("memory:{id}")))
+    }
 }
 
 #[async_trait]

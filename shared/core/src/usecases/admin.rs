@@ -192,8 +192,9 @@ impl WebhookAdmin<'_> {
 
     /// One try of [`update`](Self::update) on `current`; `None` when another change
     /// won the race. The secret store is written only once the conditional write of
-    /// the webhook won, so a request that loses leaves no secret of its own behind
-    /// (a first secret, which needs its reference first, is removed again).
+    /// the webhook won, so a request that loses leaves no secret of its own behind; a
+    /// first secret's reference is [prepared](SecretWriter::prepare) (no value) for
+    /// that write.
     async fn update_version(
         &self,
         current: &Webhook,
@@ -203,31 +204,23 @@ impl WebhookAdmin<'_> {
         let mut updated = with_fields(current, fields.clone());
         updated.version = current.version + 1;
         updated.updated_at = now;
-        let mut created_first_secret = false;
         let mut generated_secret = None;
         let after_the_write = match &fields.secret {
             Some(SecretChange::Remove) => {
                 updated.secret_ref = None;
                 Some(SecretChange::Remove)
             }
-            Some(change) if current.secret_ref.is_some() => Some(change.clone()),
             Some(change) => {
-                let applied = self.apply_secret(&current.id, change, now).await?;
-                updated.secret_ref = applied.reference;
-                generated_secret = applied.generated;
-                created_first_secret = true;
-                None
+                if current.secret_ref.is_none() {
+                    updated.secret_ref = Some(self.secrets.prepare(&current.id).await?);
+                }
+                Some(change.clone())
             }
             None => None,
         };
         match self.webhooks.replace(&updated, current.version).await {
             Ok(()) => {}
-            Err(StoreError::Conflict) => {
-                if created_first_secret {
-                    let _ = self.secrets.remove(&current.id).await;
-                }
-                return Ok(None);
-            }
+            Err(StoreError::Conflict) => return Ok(None),
             Err(StoreError::NotFound) => return Err(AdminError::NotFound(current.id.clone())),
             Err(other) => return Err(other.into()),
         }
@@ -292,5 +285,7 @@ impl WebhookAdmin<'_> {
     }
 }
 
+#[cfg(test)]
+mod first_secret_race;
 #[cfg(test)]
 mod tests;

@@ -5,3 +5,4 @@ pub mod admin;
 pub mod connection;
 pub mod delivery;
 pub mod log_writer;
+pub mod signing_secrets;

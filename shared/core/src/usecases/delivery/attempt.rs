@@ -14,6 +14,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::webhook::Webhook;
 use crate::outbound::{OutboundResponse, SendError};
 use crate::ports::StoreError;
+use crate::usecases::signing_secrets::signing_secrets;
 
 impl Dispatcher {
     /// Logs an attempt and tells the observer.
@@ -77,10 +78,7 @@ impl Dispatcher {
             self.report(&record).await?;
             return Ok(Outcome::Failed);
         }
-        let secrets = match webhook.secret_ref {
-            Some(_) => self.ports.secrets.get(&webhook.id, now).await?,
-            None => None,
-        };
+        let secrets = signing_secrets(self.ports.secrets.as_ref(), &webhook, now).await?;
         let started = Instant::now();
         let result = match url::Url::parse(&webhook.url) {
             Ok(url) => {
