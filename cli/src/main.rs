@@ -2,6 +2,7 @@
 //! send an event, watch deliveries arrive, follow a webhook's delivery log.
 
 mod api;
+mod auth;
 mod console;
 mod error;
 mod listen;
@@ -122,7 +123,8 @@ fn fail(error: &CliError) -> ExitCode {
 /// `RUST_LOG` overrides both.
 fn init_tracing(serving: bool) {
     // The SDK's credential chain warns of each source it tries (instance metadata on
-    // a laptop): noise for `send --queue-url`, whose own error says what is missing.
+    // a laptop): noise for `send --queue-url` and `--auth sigv4`, whose own errors say
+    // what is missing.
     let default = if serving {
         "info"
     } else {
