@@ -4,6 +4,7 @@
 mod api;
 mod auth;
 mod console;
+mod dlq;
 mod error;
 mod listen;
 mod logs;
@@ -50,6 +51,8 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Test a URL (or a saved webhook) the way deliveries reach it; each check on its own line.
     Test(test_connection::TestArgs),
+    /// A deployed stack's dead-letter queues: list their messages, redrive them.
+    Dlq(dlq::DlqArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -107,6 +110,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Listen(args) => listen::run(args).await,
         Command::Logs(args) => logs::run(args).await,
         Command::Test(args) => test_connection::run(args).await,
+        Command::Dlq(args) => dlq::run(args).await,
     }
 }
 

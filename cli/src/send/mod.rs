@@ -12,6 +12,8 @@ use crate::output;
 mod check;
 mod queue;
 
+pub(crate) use queue::check_queue_url;
+
 #[derive(Debug, clap::Args)]
 pub struct SendArgs {
     /// Event type, e.g. report.publish_status.

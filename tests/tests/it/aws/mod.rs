@@ -2,6 +2,7 @@
 //! conformance, the Lambda functions' real binaries, the producers' examples, and the
 //! CLI's SigV4 signing (checked by botocore) and DLQ commands.
 
+mod cli_dlq;
 mod cli_sigv4;
 mod conformance_aws;
 mod conformance_sinks;
