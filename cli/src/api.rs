@@ -1,11 +1,13 @@
-//! What `send` and `logs` share: where the API is, the bearer token, and turning
-//! every failure (no answer, an error answer) into one readable line.
+//! What the client commands (`send`, `logs`, `test`) share: where the API is, how
+//! requests are authenticated (`crate::auth`), and turning every failure (no answer,
+//! an error answer) into one readable line.
 
 use std::time::Duration;
 
 use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::Value;
 
+use crate::auth::{Auth, AUTH_ENV};
 use crate::error::CliError;
 
 /// The environment variable holding the bearer token `webhooks serve --token` expects.
@@ -14,10 +16,10 @@ pub const TOKEN_ENV: &str = "WEBHOOKS_API_TOKEN";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The `--api` flag, shared by the commands that call the API.
+/// The `--api`, `--auth` and `--region` flags, shared by the commands that call the API.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ApiArgs {
-    /// Base URL of the webhooks API (`webhooks serve`).
+    /// Base URL of the webhooks API (`webhooks serve`, or a stack's `ApiUrl`).
     #[arg(
         long = "api",
         value_name = "URL",
@@ -25,38 +27,46 @@ pub struct ApiArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub url: String,
+
+    /// How to authenticate: `sigv4` (AWS credentials), `bearer` (WEBHOOKS_API_TOKEN) or
+    /// `none`. Default: SigV4 for an API on *.amazonaws.com when no token is set, else
+    /// the bearer token when one is set, else none.
+    #[arg(long = "auth", value_name = "sigv4|bearer|none", env = AUTH_ENV)]
+    pub auth: Option<String>,
+
+    /// The AWS region to sign for (SigV4). Default: the API host's
+    /// (`<id>.execute-api.<region>.amazonaws.com`), else AWS_REGION.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 }
 
 /// A client of the webhooks HTTP API.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ApiClient {
     base: Url,
     /// The base URL as the user wrote it, for messages.
     shown: String,
-    token: Option<String>,
+    auth: Auth,
     http: reqwest::Client,
 }
 
 impl ApiClient {
-    /// The client for `--api`, with the bearer token from `WEBHOOKS_API_TOKEN` when set.
-    pub fn from_args(args: &ApiArgs) -> Result<Self, CliError> {
+    /// The client for `--api`, authenticated as `--auth` (or the default rule) says,
+    /// with the token from `WEBHOOKS_API_TOKEN` when set.
+    pub async fn from_args(args: &ApiArgs) -> Result<Self, CliError> {
         let token = std::env::var(TOKEN_ENV)
             .ok()
             .filter(|token| !token.trim().is_empty());
-        Self::new(&args.url, token)
+        let base = parse_base(&args.url)?;
+        let host = base.host_str().unwrap_or_default().to_owned();
+        let auth =
+            Auth::resolve(args.auth.as_deref(), &host, token, args.region.as_deref()).await?;
+        Self::new(&args.url, auth)
     }
 
-    pub fn new(base: &str, token: Option<String>) -> Result<Self, CliError> {
+    pub fn new(base: &str, auth: Auth) -> Result<Self, CliError> {
         let shown = base.trim_end_matches('/').to_owned();
-        let parsed = Url::parse(&shown).map_err(|e| {
-            CliError::invalid_argument("--api", format!("{base:?} is not a URL ({e})"))
-        })?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
-            return Err(CliError::invalid_argument(
-                "--api",
-                format!("{base:?} is not an http or https URL"),
-            ));
-        }
+        let parsed = parse_base(base)?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("webhooks-cli/", env!("CARGO_PKG_VERSION")))
             .timeout(REQUEST_TIMEOUT)
@@ -66,7 +76,7 @@ impl ApiClient {
         Ok(Self {
             base: parsed,
             shown,
-            token,
+            auth,
             http,
         })
     }
@@ -93,13 +103,24 @@ impl ApiClient {
             .await
     }
 
-    /// Sends a request and returns its JSON answer (`null` for an empty one).
+    /// Sends a request, authenticated, and returns its JSON answer (`null` for an
+    /// empty one).
     async fn call(&self, request: RequestBuilder) -> Result<Value, CliError> {
-        let request = match &self.token {
-            Some(token) => request.bearer_auth(token),
-            None => request,
+        let request = match &self.auth {
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::None | Auth::SigV4(_) => request,
         };
-        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let mut request = request
+            .build()
+            .map_err(|e| CliError::runtime(format!("cannot build the request: {e}")))?;
+        if let Auth::SigV4(signer) = &self.auth {
+            signer.sign(&mut request).await?;
+        }
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| self.transport_error(&e))?;
         let status = response.status();
         let body = response
             .bytes()
@@ -107,13 +128,9 @@ impl ApiClient {
             .map_err(|e| self.transport_error(&e))?;
         if !status.is_success() {
             let mut message = render_problem(status, &body);
-            if status == StatusCode::UNAUTHORIZED {
-                message.push_str(match self.token {
-                    None => {
-                        " (set WEBHOOKS_API_TOKEN to the token `webhooks serve` was started with)"
-                    }
-                    Some(_) => " (check WEBHOOKS_API_TOKEN)",
-                });
+            let host = self.base.host_str().unwrap_or_default();
+            if let Some(hint) = self.auth.hint(status.as_u16(), host) {
+                message.push_str(hint);
             }
             return Err(CliError::Api(message));
         }
@@ -147,6 +164,19 @@ impl ApiClient {
             ))
         }
     }
+}
+
+/// `--api` as a base URL: http or https.
+fn parse_base(base: &str) -> Result<Url, CliError> {
+    let parsed = Url::parse(base.trim_end_matches('/'))
+        .map_err(|e| CliError::invalid_argument("--api", format!("{base:?} is not a URL ({e})")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.cannot_be_a_base() {
+        return Err(CliError::invalid_argument(
+            "--api",
+            format!("{base:?} is not an http or https URL"),
+        ));
+    }
+    Ok(parsed)
 }
 
 /// An error answer on one line: `<title> (<status>): <detail>; <field>: <message>, ...`.
@@ -268,7 +298,7 @@ mod tests {
 
     #[test]
     fn urls_keep_the_base_path_and_encode_segments() {
-        let client = ApiClient::new("http://127.0.0.1:8080/base/", None).unwrap();
+        let client = ApiClient::new("http://127.0.0.1:8080/base/", Auth::None).unwrap();
         let url = client.url(
             &["webhooks", "wh_1/../x?y", "logs"],
             &[("outcome", "failed")],
@@ -281,9 +311,9 @@ mod tests {
 
     #[test]
     fn a_bad_api_url_is_a_usage_error_naming_the_flag() {
-        let err = ApiClient::new("not a url", None).unwrap_err();
+        let err = ApiClient::new("not a url", Auth::None).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().starts_with("--api: "));
-        assert!(ApiClient::new("ftp://example.com", None).is_err());
+        assert!(ApiClient::new("ftp://example.com", Auth::None).is_err());
     }
 }

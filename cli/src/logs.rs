@@ -54,7 +54,7 @@ fn key(record: &DeliveryLogRecord) -> AttemptKey {
 }
 
 pub async fn run(args: LogsArgs) -> Result<(), CliError> {
-    let client = ApiClient::from_args(&args.api)?;
+    let client = ApiClient::from_args(&args.api).await?;
     let reader = LogReader {
         client: &client,
         args: &args,

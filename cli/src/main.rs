@@ -2,7 +2,9 @@
 //! send an event, watch deliveries arrive, follow a webhook's delivery log.
 
 mod api;
+mod auth;
 mod console;
+mod dlq;
 mod error;
 mod listen;
 mod logs;
@@ -49,6 +51,8 @@ enum Command {
     Logs(logs::LogsArgs),
     /// Test a URL (or a saved webhook) the way deliveries reach it; each check on its own line.
     Test(test_connection::TestArgs),
+    /// A deployed stack's dead-letter queues: list their messages, redrive them.
+    Dlq(dlq::DlqArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,6 +110,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Listen(args) => listen::run(args).await,
         Command::Logs(args) => logs::run(args).await,
         Command::Test(args) => test_connection::run(args).await,
+        Command::Dlq(args) => dlq::run(args).await,
     }
 }
 
@@ -122,7 +127,8 @@ fn fail(error: &CliError) -> ExitCode {
 /// `RUST_LOG` overrides both.
 fn init_tracing(serving: bool) {
     // The SDK's credential chain warns of each source it tries (instance metadata on
-    // a laptop): noise for `send --queue-url`, whose own error says what is missing.
+    // a laptop): noise for `send --queue-url` and `--auth sigv4`, whose own errors say
+    // what is missing.
     let default = if serving {
         "info"
     } else {

@@ -26,7 +26,7 @@ pub struct TestArgs {
 }
 
 pub async fn run(args: TestArgs) -> Result<(), CliError> {
-    let client = ApiClient::from_args(&args.api)?;
+    let client = ApiClient::from_args(&args.api).await?;
     let saved = args.target.starts_with("wh_");
     if saved && (args.secret.is_some() || args.event_type.is_some()) {
         return Err(CliError::invalid_argument(

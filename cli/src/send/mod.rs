@@ -12,6 +12,8 @@ use crate::output;
 mod check;
 mod queue;
 
+pub(crate) use queue::check_queue_url;
+
 #[derive(Debug, clap::Args)]
 pub struct SendArgs {
     /// Event type, e.g. report.publish_status.
@@ -56,7 +58,7 @@ pub async fn run(args: SendArgs) -> Result<(), CliError> {
 /// flag is named as the flag (the API would answer 422 naming a body field).
 async fn send_to_api(api: &ApiArgs, body: &Value) -> Result<(), CliError> {
     check::validated(body)?;
-    let client = ApiClient::from_args(api)?;
+    let client = ApiClient::from_args(api).await?;
     let answer = client.post(&["events"], body).await?;
     let id = answer.get("id").and_then(Value::as_str).ok_or_else(|| {
         CliError::runtime(format!(

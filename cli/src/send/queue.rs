@@ -12,7 +12,7 @@ use crate::output;
 /// Checks the event as the service will (the service would move a bad one to its DLQ)
 /// and sends it with its id and time filled in.
 pub async fn send(queue_url: &str, body: &Value) -> Result<(), CliError> {
-    check_queue_url(queue_url)?;
+    check_queue_url("--queue-url", queue_url)?;
     let event = validated(body)?;
     put(queue_url, &event).await?;
     output::emit(&format!("queued {}\n", event.id))
@@ -41,15 +41,16 @@ async fn put(_queue_url: &str, _event: &Event) -> Result<(), CliError> {
     ))
 }
 
-fn check_queue_url(queue_url: &str) -> Result<(), CliError> {
+/// A queue URL given as `flag` must be an http(s) URL with a host.
+pub(crate) fn check_queue_url(flag: &'static str, queue_url: &str) -> Result<(), CliError> {
     match reqwest::Url::parse(queue_url) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(()),
         Ok(_) => Err(CliError::invalid_argument(
-            "--queue-url",
-            "must be an http(s) URL, such as the stack's EventsQueueUrl output",
+            flag,
+            "must be an http(s) URL, such as one of the stack's queue URL outputs",
         )),
         Err(e) => Err(CliError::invalid_argument(
-            "--queue-url",
+            flag,
             format!("is not a URL ({e})"),
         )),
     }
@@ -109,12 +110,12 @@ mod tests {
     fn a_queue_url_must_be_an_http_url() {
         // Given URLs that cannot be a queue's, then the flag is named
         for bad in ["sqs", "ftp://host/q", "mailto:a@b"] {
-            let error = check_queue_url(bad).unwrap_err();
+            let error = check_queue_url("--queue-url", bad).unwrap_err();
             assert!(
                 error.to_string().starts_with("--queue-url: "),
                 "{bad}: {error}"
             );
         }
-        assert!(check_queue_url("https://sqs.eu-west-1.amazonaws.com/1/q").is_ok());
+        assert!(check_queue_url("--queue-url", "https://sqs.eu-west-1.amazonaws.com/1/q").is_ok());
     }
 }

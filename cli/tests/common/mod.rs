@@ -23,6 +23,7 @@ where
         .args(args)
         .env_remove("WEBHOOKS_API")
         .env_remove("WEBHOOKS_API_TOKEN")
+        .env_remove("WEBHOOKS_API_AUTH")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -1,7 +1,10 @@
-//! The tests that need the moto emulator: the AWS adapters' conformance, the Lambda
-//! functions' real binaries, and the producers' examples.
+//! The tests that need the moto emulator (or its venv): the AWS adapters'
+//! conformance, the Lambda functions' real binaries, the producers' examples, concurrent
+//! admins on the AWS adapters, and the CLI's SigV4 signing (checked by botocore) and DLQ commands.
 
 mod admin_races;
+mod cli_dlq;
+mod cli_sigv4;
 mod conformance_aws;
 mod conformance_sinks;
 mod isolation_lambda;
