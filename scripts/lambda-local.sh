@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares the moto emulator for running the Lambda functions locally with
-# `cargo lambda watch`: creates the two tables and the four queues the functions use
+# `cargo lambda watch`: creates the two tables and the five queues the functions use
 # and writes their environment to .lambda.env.
 #
 #   scripts/lambda-local.sh        needs AWS_ENDPOINT_URL (eval "$(scripts/moto.sh start)")
@@ -50,6 +50,7 @@ env = {
     "RETRY_QUEUE_URL": queue("webhooks-retry"),
     "LOGS_QUEUE_URL": queue("webhooks-logs"),
     "EVENTS_DLQ_URL": queue("webhooks-events-dlq"),
+    "LOGS_DLQ_URL": queue("webhooks-logs-dlq"),
     "EVENTS_QUEUE_URL": queue("webhooks-events"),
     "SECRET_PREFIX": "webhooks/",
     "WEBHOOKS_ALLOW_NETS": "127.0.0.0/8,::1/128",

@@ -1,6 +1,7 @@
 //! The delivery function on in-memory ports: one SQS invocation in, the partial batch
-//! response, the dead letters and the metrics out. The same on moto is in the
-//! integration tests (`aws::lambda_functions`).
+//! response, the dead letters and the metrics out (its log lines are checked in
+//! `tests/log_lines.rs`). The same on moto is in the integration tests
+//! (`aws::lambda_functions`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use webhooks_core::domain::delivery_log::Outcome;
 use webhooks_core::domain::ids::{DeliveryId, WebhookId};
+use webhooks_core::testing::fakes::PickyLogs;
 use webhooks_core::testing::fixtures::{attempt, base_time};
-use webhooks_core::testing::memory::MemoryLogs;
+use webhooks_core::testing::memory::{MemoryDeadLetters, MemoryLogs};
 
 use super::LogWriter;
 
@@ -28,10 +29,11 @@ fn sqs_event(bodies: &[(&str, String)]) -> SqsEvent {
 }
 
 #[tokio::test]
-async fn good_records_are_stored_and_only_an_unreadable_one_is_handed_back() {
-    // Given a log writer on an empty log
+async fn good_records_are_stored_and_an_unreadable_one_is_dead_lettered() {
+    // GIVEN a log writer on an empty log and empty dead letters
     let logs = Arc::new(MemoryLogs::default());
-    let writer = LogWriter::with_store(logs.clone());
+    let dead = Arc::new(MemoryDeadLetters::default());
+    let writer = LogWriter::with_ports(logs.clone(), dead.clone());
     let webhook = WebhookId::from_trusted("wh_1");
     let first = attempt(
         &webhook,
@@ -47,7 +49,7 @@ async fn good_records_are_stored_and_only_an_unreadable_one_is_handed_back() {
         Outcome::Succeeded,
         base_time(),
     );
-    // When a batch carries two attempts and a body that is not one
+    // WHEN a batch carries two attempts and a body that is not one
     let response = writer
         .handle(
             sqs_event(&[
@@ -58,13 +60,49 @@ async fn good_records_are_stored_and_only_an_unreadable_one_is_handed_back() {
             base_time(),
         )
         .await;
-    // Then both attempts are in the log
+    // THEN both attempts are in the log
     assert_eq!(logs.all().len(), 2);
-    // And only the unreadable record is handed back for SQS to retry (then the DLQ)
+    // AND nothing is handed back for SQS to retry
+    assert!(response.batch_item_failures.is_empty());
+    // AND the unreadable record is in the dead letters, with its reason
+    let rejected = dead.rejected();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].0, "{\"not\": \"an attempt\"}");
+    assert!(rejected[0].1.starts_with("not a delivery-log record"));
+}
+
+#[tokio::test]
+async fn the_answer_lists_only_the_records_the_store_failed_on_for_now() {
+    // GIVEN a log that refuses delivery 2 and throttles delivery 3
+    let logs = Arc::new(PickyLogs::new(
+        vec![DeliveryId::from_trusted("dlv_2")],
+        vec![DeliveryId::from_trusted("dlv_3")],
+    ));
+    let dead = Arc::new(MemoryDeadLetters::default());
+    let writer = LogWriter::with_ports(logs.clone(), dead.clone());
+    let webhook = WebhookId::from_trusted("wh_1");
+    let bodies: Vec<(String, String)> = (1..=4)
+        .map(|n| {
+            let delivery = DeliveryId::from_trusted(format!("dlv_{n}"));
+            let logged = attempt(&webhook, &delivery, 1, Outcome::Succeeded, base_time());
+            (format!("m-{n}"), serde_json::to_string(&logged).unwrap())
+        })
+        .collect();
+    let bodies: Vec<(&str, String)> = bodies
+        .iter()
+        .map(|(id, b)| (id.as_str(), b.clone()))
+        .collect();
+    // WHEN the four records arrive in one batch
+    let response = writer.handle(sqs_event(&bodies), base_time()).await;
+    // THEN only the throttled record is handed back
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
         .map(|f| f.item_identifier.clone())
         .collect();
-    assert_eq!(failed, vec!["m-2".to_owned()]);
+    assert_eq!(failed, ["m-3"]);
+    // AND the refused one is a dead letter, and the two others are stored
+    assert_eq!(dead.rejected().len(), 1);
+    assert_eq!(dead.rejected()[0].0, bodies[1].1);
+    assert_eq!(logs.logs.all().len(), 2);
 }

@@ -1,4 +1,5 @@
-//! The events DLQ: refused bodies as SQS messages, with why as the `reason`
+//! A dead-letter queue of refused bodies (the events DLQ for the delivery function,
+//! the logs DLQ for the log-writer): SQS messages, with why as the `reason`
 //! attribute.
 
 use async_trait::async_trait;
@@ -12,7 +13,7 @@ use crate::limits::{truncate, MAX_MESSAGE_BYTES, MAX_REASON_BYTES};
 /// The DLQ message attribute that says why a body was refused.
 pub const REASON_ATTRIBUTE: &str = "reason";
 
-/// [`DeadLetters`] on the events DLQ: the refused body as it came, and why as the
+/// [`DeadLetters`] on a DLQ: the refused body as it came, and why as the
 /// `reason` string attribute (cut to 1 KiB).
 #[derive(Clone, Debug)]
 pub struct SqsDeadLetters {

@@ -12,6 +12,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 pub const MAX_BATCH_WRITE_ITEMS: usize = 25;
 /// One DynamoDB item, attribute names included: 400 KB.
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+/// Levels of maps and lists DynamoDB takes in one attribute.
+pub const MAX_NESTING_DEPTH: usize = 32;
 /// Entries in one SQS `SendMessageBatch` call.
 pub const MAX_BATCH_ENTRIES: usize = 10;
 /// One SQS message (body and attributes), and one `SendMessageBatch` call: 256 KiB.
@@ -101,6 +103,21 @@ fn value_size(value: &AttributeValue) -> usize {
     }
 }
 
+/// How deeply maps and lists nest in an item's attributes: 0 when every attribute is
+/// a scalar or a set, 1 for a map or list of scalars, and one more for each map or
+/// list inside. DynamoDB refuses an item deeper than [`MAX_NESTING_DEPTH`].
+pub fn nesting_depth(item: &HashMap<String, AttributeValue>) -> usize {
+    item.values().map(value_depth).max().unwrap_or(0)
+}
+
+fn value_depth(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::L(items) => 1 + items.iter().map(value_depth).max().unwrap_or(0),
+        AttributeValue::M(map) => 1 + map.values().map(value_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 fn number_size(number: &str) -> usize {
     let digits = number.bytes().filter(u8::is_ascii_digit).count();
     (digits.div_ceil(2) + 1).min(21)
@@ -175,6 +192,36 @@ mod tests {
         ]);
         // id: 2 + 4; n: 1 + 4; ok: 2 + 1; m: 1 + 3 + (1 + 1 + (3 + 1 + 2))
         assert_eq!(item_size(&item), 6 + 5 + 3 + 1 + 3 + 8);
+    }
+
+    /// An item whose `data` is `levels` maps, one inside the other, around a number.
+    fn nested(levels: usize) -> HashMap<String, AttributeValue> {
+        let mut value = AttributeValue::N("1".into());
+        for _ in 0..levels {
+            value = AttributeValue::M(HashMap::from([("a".to_owned(), value)]));
+        }
+        HashMap::from([
+            ("id".to_owned(), AttributeValue::S("wh_1".into())),
+            ("data".to_owned(), value),
+        ])
+    }
+
+    #[test]
+    fn nesting_counts_each_map_and_list_inside_an_attribute() {
+        // GIVEN items of scalars, of a list in a map, and of 32 and 33 nested maps
+        let flat = HashMap::from([("id".to_owned(), AttributeValue::S("wh_1".into()))]);
+        let list_in_map = HashMap::from([(
+            "m".to_owned(),
+            AttributeValue::M(HashMap::from([(
+                "k".to_owned(),
+                AttributeValue::L(vec![AttributeValue::Bool(true)]),
+            )])),
+        )]);
+        // WHEN their depths are measured, THEN each map or list is one level
+        assert_eq!(nesting_depth(&flat), 0);
+        assert_eq!(nesting_depth(&list_in_map), 2);
+        assert_eq!(nesting_depth(&nested(MAX_NESTING_DEPTH)), MAX_NESTING_DEPTH);
+        assert_eq!(nesting_depth(&nested(33)), 33);
     }
 
     #[test]

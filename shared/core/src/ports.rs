@@ -34,11 +34,28 @@ pub enum StoreError {
     /// The store cannot take writes for now (a full disk); trying later may work.
     #[error("storage temporarily unavailable: {0}")]
     Unavailable(#[source] BoxError),
+    /// The store can never take this write as it is (an item over a size or nesting
+    /// limit, a request the backend calls invalid): trying again cannot help.
+    #[error("refused by the store: {0}")]
+    Refused(String),
 }
 
 impl StoreError {
     pub fn backend(error: impl Into<BoxError>) -> Self {
         StoreError::Backend(error.into())
+    }
+
+    /// The same kind of error with the same message, for each of several writes that
+    /// one failed call carried (a boxed source cannot be cloned; its text is kept).
+    pub fn replicate(&self) -> StoreError {
+        match self {
+            StoreError::NotFound => StoreError::NotFound,
+            StoreError::Conflict => StoreError::Conflict,
+            StoreError::InvalidCursor => StoreError::InvalidCursor,
+            StoreError::Backend(source) => StoreError::Backend(source.to_string().into()),
+            StoreError::Unavailable(source) => StoreError::Unavailable(source.to_string().into()),
+            StoreError::Refused(reason) => StoreError::Refused(reason.clone()),
+        }
     }
 }
 
@@ -214,10 +231,23 @@ pub trait LogSink: Send + Sync {
     }
 }
 
-/// Appends to the delivery log (`BatchWriteItem`): the log writer.
+/// Appends to the delivery log (`BatchWriteItem`): the log writer. Appending an
+/// attempt again is harmless: an attempt is one entry, by its webhook and sort key.
 #[async_trait]
 pub trait LogAppender: Send + Sync {
+    /// All the attempts, or the first error (some may have been written).
     async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError>;
+
+    /// One result per attempt, in order (a store that writes in parts overrides this
+    /// to say which parts failed). `Refused` for several attempts may be the refusal of
+    /// one of them, when they were sent together. By default, `append`'s result for
+    /// every attempt.
+    async fn append_each(&self, attempts: &[LoggedAttempt]) -> Vec<Result<(), StoreError>> {
+        match self.append(attempts).await {
+            Ok(()) => attempts.iter().map(|_| Ok(())).collect(),
+            Err(error) => attempts.iter().map(|_| Err(error.replicate())).collect(),
+        }
+    }
 }
 
 /// Reads the delivery log, newest first (`Query`): the API.

@@ -1,28 +1,32 @@
-//! What every Lambda function of the service does the same way: JSON logs, SQS
-//! records turned into the core's queue messages, partial batch responses, and the
-//! invocation deadline as an `Instant`.
+//! What every Lambda function of the service does the same way: JSON logs whose
+//! every line carries the invocation's request id, SQS records turned into the
+//! core's queue messages, partial batch responses, and the invocation deadline as an
+//! `Instant`.
+
+#[cfg(any(test, feature = "testing"))]
+pub mod capture;
+mod invocation;
+mod log_format;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_lambda_events::sqs::BatchItemFailure;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 use webhooks_core::config::{ConfigError, Env, ProcessEnv};
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::QueueMessage;
 
-/// JSON logs on stdout (CloudWatch), `info` unless `RUST_LOG` says otherwise. Span
-/// fields (webhook id, event id, delivery id, attempt) go into every line.
+pub use invocation::{invocation_span, InvocationLayer, InvocationService};
+pub use log_format::{json_subscriber, FlatJson};
+
+/// JSON logs on stdout (CloudWatch), `info` unless `RUST_LOG` says otherwise: one
+/// flat object per line, with the fields of every span it happened in (the request
+/// id, a record's message id, ...).
 fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
-        .without_time()
-        .with_ansi(false)
-        .try_init();
+    let _ = json_subscriber(filter, std::io::stdout).try_init();
 }
 
 /// What every function does first: JSON logs on, then its configuration read from the

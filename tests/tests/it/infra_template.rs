@@ -128,6 +128,7 @@ const FUNCTIONS: [Function; 4] = [
             ("logs:CreateLogStream", "LogWriterLogGroup"),
             ("logs:PutLogEvents", "LogWriterLogGroup"),
             ("dynamodb:BatchWriteItem", "DeliveryLogsTable"),
+            ("sqs:SendMessage", "LogsDeadLetterQueue"),
             ("sqs:ReceiveMessage", "LogsQueue"),
             ("sqs:DeleteMessage", "LogsQueue"),
             ("sqs:GetQueueAttributes", "LogsQueue"),
@@ -141,12 +142,13 @@ const FUNCTION_TIMEOUT: &str = "FUNCTION_TIMEOUT_SECONDS";
 
 /// What each environment variable but [`FUNCTION_TIMEOUT`] must be set from (`!Ref` of
 /// a resource or a parameter): the same name always means the same thing.
-const ENV_SOURCES: [(&str, &str); 12] = [
+const ENV_SOURCES: [(&str, &str); 13] = [
     ("WEBHOOKS_TABLE", "WebhooksTable"),
     ("DELIVERY_LOGS_TABLE", "DeliveryLogsTable"),
     ("RETRY_QUEUE_URL", "RetryQueue"),
     ("LOGS_QUEUE_URL", "LogsQueue"),
     ("EVENTS_DLQ_URL", "EventsDeadLetterQueue"),
+    ("LOGS_DLQ_URL", "LogsDeadLetterQueue"),
     ("SECRET_PREFIX", "SecretPrefix"),
     ("DELIVERY_TIMEOUT_MS", "DeliveryTimeoutMs"),
     ("MAX_IN_FLIGHT_PER_WEBHOOK", "MaxInFlightPerWebhook"),

@@ -168,7 +168,7 @@ async fn a_deadline_too_near_defers_deliveries_to_the_queue_instead_of_starting_
 }
 
 #[tokio::test]
-async fn the_log_writer_stores_good_records_and_hands_back_unreadable_ones() {
+async fn the_log_writer_stores_good_records_and_dead_letters_unreadable_ones() {
     // GIVEN a delivered attempt's log record and a garbage record
     let dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start(vec![200]).await;
@@ -194,14 +194,21 @@ async fn the_log_writer_stores_good_records_and_hands_back_unreadable_ones() {
     let logged = serde_json::to_string(&page.items[0]).unwrap();
 
     // WHEN the log writer gets both
+    let refused = RecordedDeadLetters::default();
     let failed = write_batch(
         stores.logs.as_ref(),
+        &refused,
         vec![record("ok", logged), record("junk", "[]".into())],
     )
     .await;
 
-    // THEN only the garbage comes back, and the good record is readable in the store
-    assert_eq!(failed, ["junk"]);
+    // THEN nothing comes back, the garbage is a dead letter with its reason, and the
+    // good record is readable in the store
+    assert!(failed.is_empty(), "{failed:?}");
+    let rejected = refused.rejected.lock().unwrap().clone();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].0, "[]");
+    assert!(rejected[0].1.starts_with("not a delivery-log record"));
     let written = stores.logs.list(&id, None, 10, None).await.unwrap();
     assert_eq!(written.items, page.items);
 }

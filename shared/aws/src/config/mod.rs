@@ -41,6 +41,12 @@ pub fn events_dlq_url(env: &dyn Env) -> Result<String, ConfigError> {
     queue_url(env, "EVENTS_DLQ_URL")
 }
 
+/// `LOGS_DLQ_URL`: where the log-writer sends delivery-log records it can never
+/// store (the logs DLQ), each with its reason.
+pub fn logs_dlq_url(env: &dyn Env) -> Result<String, ConfigError> {
+    queue_url(env, "LOGS_DLQ_URL")
+}
+
 /// `SECRET_PREFIX` (default `webhooks/`): secrets are named `{prefix}{webhook_id}`.
 pub fn secret_prefix(env: &dyn Env) -> Result<String, ConfigError> {
     const NAME: &str = "SECRET_PREFIX";
@@ -75,6 +81,7 @@ pub struct AwsConfig {
     pub retry_queue_url: String,
     pub logs_queue_url: String,
     pub events_dlq_url: String,
+    pub logs_dlq_url: String,
     pub secret_prefix: String,
     pub log_retention: Duration,
 }
@@ -87,6 +94,7 @@ impl AwsConfig {
             retry_queue_url: retry_queue_url(env)?,
             logs_queue_url: logs_queue_url(env)?,
             events_dlq_url: events_dlq_url(env)?,
+            logs_dlq_url: logs_dlq_url(env)?,
             secret_prefix: secret_prefix(env)?,
             log_retention: log_retention(env)?,
         })
@@ -138,7 +146,7 @@ mod tests {
         move |name: &str| map.get(name).cloned()
     }
 
-    const FULL: [(&str, &str); 6] = [
+    const FULL: [(&str, &str); 7] = [
         ("WEBHOOKS_TABLE", "webhooks-prod"),
         ("DELIVERY_LOGS_TABLE", "delivery-logs-prod"),
         (
@@ -153,6 +161,10 @@ mod tests {
             "EVENTS_DLQ_URL",
             "https://sqs.eu-west-1.amazonaws.com/1/events-dlq",
         ),
+        (
+            "LOGS_DLQ_URL",
+            "https://sqs.eu-west-1.amazonaws.com/1/logs-dlq",
+        ),
         ("LOG_RETENTION_DAYS", "7"),
     ];
 
@@ -166,7 +178,7 @@ mod tests {
 
     #[test]
     fn each_missing_variable_is_named() {
-        for (missing, _) in &FULL[..5] {
+        for (missing, _) in &FULL[..6] {
             let pairs: Vec<_> = FULL.iter().filter(|(k, _)| k != missing).copied().collect();
             let error = AwsConfig::from_env(&env(&pairs)).unwrap_err();
             assert_eq!(error.name, *missing);

@@ -1,5 +1,6 @@
-//! Fakes of the two ports that reach outside the process: a sender that answers from
-//! a script and remembers every request, and a clock a test moves by hand.
+//! Fakes of the ports that reach outside the process: a sender that answers from a
+//! script and remembers every request, a clock a test moves by hand, and a delivery
+//! log that refuses or fails chosen attempts the way DynamoDB does.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -8,8 +9,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::lock;
+use super::memory::MemoryLogs;
+use crate::domain::delivery_log::LoggedAttempt;
+use crate::domain::ids::DeliveryId;
 use crate::domain::time::{Clock, Timestamp};
 use crate::outbound::{HttpSender, OutboundRequest, OutboundResponse, SendError};
+use crate::ports::{LogAppender, StoreError};
 
 /// A receiver's answer with this status, after `elapsed`.
 pub fn answer(status: u16) -> Result<OutboundResponse, SendError> {
@@ -80,5 +85,62 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         *lock(&self.now)
+    }
+}
+
+/// A delivery log that writes like `BatchWriteItem`: a call that carries an attempt
+/// of a `refused` delivery is refused whole (nothing written, every attempt
+/// `Refused`), and the attempts of a `failing` delivery fail for now (throttled)
+/// while the rest of the call is written. Remembers how many attempts each call
+/// carried.
+#[derive(Debug, Default)]
+pub struct PickyLogs {
+    pub logs: MemoryLogs,
+    refused: Vec<DeliveryId>,
+    failing: Vec<DeliveryId>,
+    calls: Mutex<Vec<usize>>,
+}
+
+impl PickyLogs {
+    pub fn new(refused: Vec<DeliveryId>, failing: Vec<DeliveryId>) -> Self {
+        Self {
+            refused,
+            failing,
+            ..Self::default()
+        }
+    }
+
+    /// The number of attempts of each call, in order.
+    pub fn calls(&self) -> Vec<usize> {
+        lock(&self.calls).clone()
+    }
+}
+
+#[async_trait]
+impl LogAppender for PickyLogs {
+    async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError> {
+        self.append_each(attempts).await.into_iter().collect()
+    }
+
+    async fn append_each(&self, attempts: &[LoggedAttempt]) -> Vec<Result<(), StoreError>> {
+        lock(&self.calls).push(attempts.len());
+        let of =
+            |ids: &[DeliveryId], attempt: &LoggedAttempt| ids.contains(&attempt.record.delivery_id);
+        if let Some(bad) = attempts.iter().find(|a| of(&self.refused, a)) {
+            let reason = format!("delivery {} is nested too deep", bad.record.delivery_id);
+            return attempts
+                .iter()
+                .map(|_| Err(StoreError::Refused(reason.clone())))
+                .collect();
+        }
+        let mut results = Vec::with_capacity(attempts.len());
+        for attempt in attempts {
+            results.push(if of(&self.failing, attempt) {
+                Err(StoreError::backend("throttled"))
+            } else {
+                self.logs.append(std::slice::from_ref(attempt)).await
+            });
+        }
+        results
     }
 }

@@ -422,10 +422,12 @@ async fn the_delivery_and_log_writer_functions_deliver_dead_letter_retry_and_log
     );
 
     // WHEN the log-writer gets one of those records and a garbage one
+    let logs_dlq = moto.create_queue("logs-dlq").await;
     let writer = Function::start(
         "log-writer",
         &[
             ("DELIVERY_LOGS_TABLE", &logs_table),
+            ("LOGS_DLQ_URL", &logs_dlq),
             ("LOG_RETENTION_DAYS", "7"),
         ],
         &moto,
@@ -439,11 +441,18 @@ async fn the_delivery_and_log_writer_functions_deliver_dead_letter_retry_and_log
         ))
         .await;
 
-    // THEN only the garbage is handed back, and the record is in the table with its TTL
-    assert_eq!(
-        ids_failed(&response),
-        ["33333333-0000-4000-8000-000000000002"]
-    );
+    // THEN nothing is handed back, the garbage is in the logs DLQ with its reason, and
+    // the record is in the table with its TTL
+    assert_eq!(ids_failed(&response), Vec::<String>::new());
+    let refused = moto.receive_all(&logs_dlq).await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].body(), Some("{\"not\": \"a log record\"}"));
+    let reason = refused[0]
+        .message_attributes()
+        .and_then(|a| a.get(REASON_ATTRIBUTE))
+        .and_then(|v| v.string_value())
+        .unwrap_or("");
+    assert!(reason.starts_with("not a delivery-log record"), "{reason}");
     let written: Value = serde_json::from_str(record).unwrap();
     let items = moto
         .clients

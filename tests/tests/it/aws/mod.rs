@@ -1,6 +1,7 @@
 //! The tests that need the moto emulator (or its venv): the AWS adapters'
-//! conformance, the Lambda functions' real binaries, the producers' examples, concurrent
-//! admins on the AWS adapters, and the CLI's SigV4 signing (checked by botocore) and DLQ commands.
+//! conformance, the Lambda functions' real binaries (the log-writer's refusals among
+//! them), the producers' examples, concurrent admins on the AWS adapters, and the
+//! CLI's SigV4 signing (checked by botocore) and DLQ commands.
 
 mod admin_races;
 mod cli_dlq;
@@ -9,4 +10,5 @@ mod conformance_aws;
 mod conformance_sinks;
 mod isolation_lambda;
 mod lambda_functions;
+mod log_writer_refusals;
 mod producers;

@@ -7,24 +7,21 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
 use webhooks_core::domain::ids::{DeliveryId, WebhookId};
-use webhooks_core::ports::{LogAppender, LogReader, Page, StoreError};
+use webhooks_core::ports::{LogReader, Page, StoreError};
 
-use crate::error::{mapping_error, sdk_error, AwsError};
+use crate::error::mapping_error;
 use crate::expr::Expression;
-use crate::limits::{batches, item_size, MAX_BATCH_WRITE_ITEMS, MAX_ITEM_BYTES};
 use crate::paging::{before_listing, query_pages};
+
+mod append;
 
 /// Sort keys are at most 1024 bytes; a longer cursor is not one of ours.
 const MAX_CURSOR_BYTES: usize = 1024;
-/// Calls per `BatchWriteItem` chunk while DynamoDB leaves items unprocessed.
-const BATCH_WRITE_TRIES: u32 = 5;
-/// The first wait before resending unprocessed items; it doubles each time.
-const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -81,55 +78,6 @@ impl DynamoLogStore {
             expires_at: attempt.record.at.unix_seconds().saturating_add(retention),
         })
         .map_err(mapping_error("delivery log item"))
-    }
-
-    /// One `BatchWriteItem` chunk, resending what DynamoDB leaves unprocessed
-    /// (throttling) with exponential backoff, a bounded number of times.
-    async fn write_chunk(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        let mut pending = items
-            .into_iter()
-            .map(|item| {
-                PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map(|put| WriteRequest::builder().put_request(put).build())
-                    .map_err(mapping_error("BatchWriteItem"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut backoff = FIRST_BACKOFF;
-        for try_number in 1..=BATCH_WRITE_TRIES {
-            let output = self
-                .reader
-                .client
-                .batch_write_item()
-                .request_items(&self.reader.table, pending)
-                .send()
-                .await
-                .map_err(sdk_error("BatchWriteItem"))?;
-            pending = output
-                .unprocessed_items
-                .and_then(|mut unprocessed| unprocessed.remove(&self.reader.table))
-                .unwrap_or_default();
-            if pending.is_empty() {
-                return Ok(());
-            }
-            if try_number < BATCH_WRITE_TRIES {
-                tracing::debug!(
-                    unprocessed = pending.len(),
-                    "retrying unprocessed log items"
-                );
-                tokio::time::sleep(backoff).await;
-                backoff *= 2;
-            }
-        }
-        Err(AwsError::new(
-            "BatchWriteItem",
-            format!(
-                "{} delivery log items still unprocessed after {BATCH_WRITE_TRIES} tries",
-                pending.len()
-            ),
-        )
-        .into())
     }
 }
 
@@ -203,50 +151,6 @@ fn attempts_query(webhook: &WebhookId, delivery: &DeliveryId) -> Result<Expressi
         expr.value("delivery", delivery)?
     ));
     Ok(expr)
-}
-
-#[async_trait]
-impl LogAppender for DynamoLogStore {
-    /// Writes in `BatchWriteItem` chunks of at most 25. The same attempt twice (a
-    /// redelivered log message) is one item: duplicates are dropped first, as
-    /// DynamoDB refuses a batch that names a key twice. Every item is checked against
-    /// the 400 KB limit before anything is written.
-    async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError> {
-        let mut items: Vec<Item> = Vec::with_capacity(attempts.len());
-        let mut positions: HashMap<(&str, String), usize> = HashMap::new();
-        for attempt in attempts {
-            let item = self.to_item(attempt)?;
-            let size = item_size(&item);
-            if size > MAX_ITEM_BYTES {
-                return Err(AwsError::new(
-                    "BatchWriteItem",
-                    format!(
-                        "the log item of delivery {} attempt {} is about {size} bytes, over \
-                         DynamoDB's {MAX_ITEM_BYTES}-byte item limit",
-                        attempt.record.delivery_id, attempt.record.attempt
-                    ),
-                )
-                .into());
-            }
-            let key = (
-                attempt.record.webhook_id.as_str(),
-                attempt.record.sort_key(),
-            );
-            match positions.get(&key) {
-                Some(&at) => items[at] = item,
-                None => {
-                    positions.insert(key, items.len());
-                    items.push(item);
-                }
-            }
-        }
-        let mut items = items.into_iter();
-        for run in batches(&vec![1; items.len()], MAX_BATCH_WRITE_ITEMS, usize::MAX) {
-            self.write_chunk(items.by_ref().take(run.len()).collect())
-                .await?;
-        }
-        Ok(())
-    }
 }
 
 #[async_trait]
