@@ -59,6 +59,8 @@ export async function renderList(main) {
     tbody);
   const more = h("button", { type: "button", class: "btn", text: "Load more", hidden: true });
   const content = h("div", { class: "card", "aria-busy": "true" }, h("p", { class: "empty loading", text: "Loading webhooks…" }));
+  // Webhooks the service (or an admin) disabled, with why and an Enable action.
+  const banner = h("section", { class: "banner banner-warning", "aria-labelledby": "disabled-banner-title", hidden: true });
 
   replace(main,
     h("div", { class: "page-header" },
@@ -66,8 +68,47 @@ export async function renderList(main) {
         h("h1", { tabindex: "-1", text: "Webhooks" }),
         h("p", { class: "page-lead", text: "Endpoints that receive the platform's events, signed and retried until they answer." })),
       newButton),
+    banner,
     toolbar,
     content);
+
+  async function loadBanner() {
+    let page;
+    try {
+      page = await api.listWebhooks({ enabled: "false", limit: 100 });
+    } catch {
+      banner.hidden = true; // the list itself reports a failure to load
+      return;
+    }
+    const disabled = page.items;
+    banner.hidden = disabled.length === 0;
+    if (!disabled.length) return;
+    const more = page.next_cursor ? " (the first 100 shown)" : "";
+    replace(banner,
+      h("h2", { id: "disabled-banner-title", class: "banner-title",
+        text: `${disabled.length === 1 ? "1 webhook is" : `${disabled.length} webhooks are`} disabled${more}` }),
+      h("ul", { class: "banner-list" }, disabled.map((webhook) => h("li", { class: "banner-item" },
+        h("span", { class: "banner-name", text: webhook.name }),
+        h("span", { class: "banner-reason", text: webhook.disabled_reason ?? "disabled by an admin" }),
+        enableButton(webhook)))));
+  }
+
+  function enableButton(webhook) {
+    const button = h("button", { type: "button", class: "btn btn-small", text: "Enable", "aria-label": `Enable ${webhook.name}` });
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        const updated = await api.updateWebhook(webhook.id, { enabled: true }, webhook.version);
+        status.success(`${updated.name} is enabled.`);
+        main.querySelector("h1")?.focus();
+        await Promise.all([loadBanner(), load(true)]);
+      } catch (error) {
+        status.error(error.status === 412 ? `${error.detail}. The list was reloaded; try again.` : error);
+        await Promise.all([loadBanner(), load(true)]);
+      }
+    });
+    return button;
+  }
 
   function row(webhook) {
     const tr = h("tr", { dataset: { id: webhook.id } });
@@ -80,6 +121,7 @@ export async function renderList(main) {
           Object.assign(webhook, updated);
           status.success(`${updated.name} is ${updated.enabled ? "enabled" : "disabled"}.`);
           tr.querySelector(".disabled-reason")?.remove();
+          loadBanner();
           return true;
         } catch (error) {
           status.error(error.status === 412 ? `${error.detail}. The list was reloaded; try again.` : error);
@@ -125,6 +167,7 @@ export async function renderList(main) {
       await api.deleteWebhook(webhook.id);
       tr.remove();
       status.success(`Deleted ${webhook.name}.`);
+      loadBanner();
       main.querySelector("h1")?.focus();
       if (!tbody.children.length) await load(true);
     } catch (error) {
@@ -169,5 +212,5 @@ export async function renderList(main) {
   api.eventTypes().then((types) => {
     types.forEach((type) => eventFilter.append(h("option", { value: type.id, text: type.id })));
   }).catch(() => { /* the list itself reports the failure */ });
-  await load(true);
+  await Promise.all([load(true), loadBanner()]);
 }

@@ -98,7 +98,7 @@ export async function startService({ token } = {}) {
 
 /**
  * A receiver on a free loopback port that records every request and answers 200, or
- * 500 when the event's client_id starts with "fail". Returns {url, requests, waitFor, stop}.
+ * 500 when the event's client_id starts with "fail", or 410 on a path ending in /gone. Returns {url, requests, waitFor, stop}.
  */
 export async function startReceiver() {
   const requests = [];
@@ -110,6 +110,12 @@ export async function startReceiver() {
       let json = null;
       try { json = JSON.parse(body); } catch { /* recorded as text */ }
       requests.push({ method: req.method, url: req.url, headers: req.headers, body, json });
+      // A path ending in /gone answers 410 (the service disables such a webhook).
+      if (req.url.endsWith("/gone")) {
+        res.writeHead(410, { "Content-Type": "text/plain" });
+        res.end("gone");
+        return;
+      }
       const failing = typeof json?.client_id === "string" && json.client_id.startsWith("fail");
       res.writeHead(failing ? 500 : 200, { "Content-Type": "text/plain" });
       res.end(failing ? "receiver told to fail" : "ok");

@@ -1,13 +1,16 @@
 //! Delivery metrics as CloudWatch Embedded Metric Format (EMF) lines: deliveries by
-//! outcome and delivery latency. The delivery function collects them per batch and
+//! outcome and delivery latency, and the webhooks the service disabled
+//! (`WebhooksDisabled`). The delivery function collects them per batch and
 //! prints them to stdout, where the Lambda log agent turns them into metrics.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde_json::{json, Value};
 
 use crate::domain::delivery_log::{DeliveryLogRecord, Outcome};
+use crate::domain::ids::WebhookId;
 use crate::domain::time::Timestamp;
 
 pub use crate::ports::DeliveryObserver;
@@ -20,6 +23,7 @@ const MAX_VALUES: usize = 100;
 pub struct EmfMetrics {
     namespace: String,
     by_outcome: Mutex<BTreeMap<&'static str, Vec<u64>>>,
+    disabled: AtomicUsize,
 }
 
 impl EmfMetrics {
@@ -27,6 +31,7 @@ impl EmfMetrics {
         Self {
             namespace: namespace.into(),
             by_outcome: Mutex::default(),
+            disabled: AtomicUsize::new(0),
         }
     }
 
@@ -39,7 +44,25 @@ impl EmfMetrics {
                 lines.push(self.line(now, outcome, chunk).to_string());
             }
         }
+        let disabled = self.disabled.swap(0, Ordering::Relaxed);
+        if disabled > 0 {
+            lines.push(self.disabled_line(now, disabled).to_string());
+        }
         lines
+    }
+
+    fn disabled_line(&self, now: Timestamp, count: usize) -> Value {
+        json!({
+            "_aws": {
+                "Timestamp": now.unix_millis(),
+                "CloudWatchMetrics": [{
+                    "Namespace": self.namespace,
+                    "Dimensions": [[]],
+                    "Metrics": [{"Name": "WebhooksDisabled", "Unit": "Count"}]
+                }]
+            },
+            "WebhooksDisabled": count,
+        })
     }
 
     fn line(&self, now: Timestamp, outcome: &str, latencies: &[u64]) -> Value {
@@ -72,12 +95,16 @@ impl DeliveryObserver for EmfMetrics {
             .or_default()
             .push(record.elapsed_ms.unwrap_or(0));
     }
+
+    fn webhook_disabled(&self, _webhook: &WebhookId) {
+        self.disabled.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{DeliveryId, EventId, WebhookId};
+    use crate::domain::ids::{DeliveryId, EventId};
 
     fn record(outcome: Outcome, elapsed_ms: u64) -> DeliveryLogRecord {
         DeliveryLogRecord {
@@ -117,6 +144,24 @@ mod tests {
         );
         assert_eq!(succeeded["_aws"]["Timestamp"], 1000);
         assert!(metrics.flush(Timestamp::from_unix_millis(2_000)).is_empty());
+    }
+
+    #[test]
+    fn each_disabling_counts_in_one_webhooks_disabled_line() {
+        // GIVEN two webhooks disabled in one batch
+        let metrics = EmfMetrics::new("Webhooks");
+        metrics.webhook_disabled(&WebhookId::from_trusted("wh_1"));
+        metrics.webhook_disabled(&WebhookId::from_trusted("wh_2"));
+        // WHEN flushed THEN one line counts both, and the next flush has none
+        let lines = metrics.flush(Timestamp::from_unix_millis(0));
+        assert_eq!(lines.len(), 1);
+        let line: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(line["WebhooksDisabled"], 2);
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "WebhooksDisabled"
+        );
+        assert!(metrics.flush(Timestamp::from_unix_millis(1)).is_empty());
     }
 
     #[test]

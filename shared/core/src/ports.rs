@@ -307,4 +307,6 @@ pub trait HttpSender: Send + Sync {
 /// Told about every attempt the dispatcher makes (the delivery metrics).
 pub trait DeliveryObserver: Send + Sync {
     fn attempted(&self, record: &DeliveryLogRecord);
+    /// The service disabled this webhook (410 Gone, or days of failures).
+    fn webhook_disabled(&self, _webhook: &WebhookId) {}
 }

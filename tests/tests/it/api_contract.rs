@@ -56,9 +56,20 @@ async fn event_types_list_the_catalogue() {
         [
             "report.publish_status",
             "assessment.submitted",
-            "engagement.requested"
+            "engagement.requested",
+            "webhook.disabled"
         ]
     );
+    // AND only the service's own notice is marked operational
+    let operational: Vec<_> = answer
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["operational"] == true)
+        .map(|t| t["id"].clone())
+        .collect();
+    assert_eq!(operational, ["webhook.disabled"]);
 }
 
 #[tokio::test]

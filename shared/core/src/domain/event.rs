@@ -87,8 +87,14 @@ impl Event {
         }
 
         let event_type = required_string(&mut object, "type")?;
+        if catalogue::find(&event_type).is_some_and(|found| found.operational) {
+            return Err(EventRejection::invalid(
+                "type",
+                format!("{event_type:?} is emitted by the service itself, not sent by producers"),
+            ));
+        }
         if catalogue::find(&event_type).is_none() {
-            let known: Vec<_> = catalogue::ids().collect();
+            let known: Vec<_> = catalogue::producer_ids().collect();
             return Err(EventRejection::invalid(
                 "type",
                 format!(
@@ -227,6 +233,21 @@ mod tests {
         let err = parse(json!({"type": "report.deleted", "client_id": "acme"})).unwrap_err();
         assert_eq!(err.field(), Some("type"));
         assert!(err.to_string().contains("report.publish_status"));
+    }
+
+    #[test]
+    fn a_producer_may_not_send_an_operational_event() {
+        // GIVEN a producer's event of the type the service emits itself
+        let err =
+            parse(json!({"type": "webhook.disabled", "client_id": "operations"})).unwrap_err();
+        // THEN it is refused naming the type, and the known types offered are the producers'
+        assert_eq!(err.field(), Some("type"));
+        assert!(err.to_string().contains("emitted by the service"), "{err}");
+        let unknown = parse(json!({"type": "report.deleted", "client_id": "acme"})).unwrap_err();
+        assert!(
+            !unknown.to_string().contains("webhook.disabled"),
+            "{unknown}"
+        );
     }
 
     #[test]

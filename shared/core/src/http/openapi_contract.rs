@@ -54,7 +54,12 @@ pub(super) fn apply(doc: &mut Value) {
     );
 
     let ingest = "/components/schemas/IngestEvent/properties";
-    replace(doc, &format!("{ingest}/type"), &event);
+    let producer_events: Vec<Value> = catalogue::producer_ids().map(Value::from).collect();
+    replace(
+        doc,
+        &format!("{ingest}/type"),
+        &json!({"type": "string", "enum": producer_events}),
+    );
     replace(doc, &format!("{ingest}/client_id"), &client_id);
     replace(
         doc,

@@ -133,6 +133,7 @@ impl Dispatcher {
             {
                 Ok(()) => {
                     warn!(webhook_id = %webhook.id, reason, "webhook disabled");
+                    self.announce_disabled(&disabled, now).await;
                     return Ok(());
                 }
                 Err(StoreError::Conflict) => match self.ports.webhooks.get(&webhook.id).await? {

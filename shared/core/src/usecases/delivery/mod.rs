@@ -9,6 +9,9 @@ mod grouping;
 pub mod isolation;
 #[cfg(test)]
 mod isolation_tests;
+mod notice;
+#[cfg(test)]
+mod notice_tests;
 mod outcome;
 mod rate;
 #[cfg(test)]
