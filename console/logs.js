@@ -1,5 +1,6 @@
-// The delivery log of one webhook: newest first, filtered by outcome, one delivery's
-// attempts in a dialog, and Redeliver.
+// The delivery log of one webhook: newest first, filtered by outcome, refreshed every
+// few seconds while the tab is visible, one delivery's attempts in a dialog, and
+// Redeliver.
 
 import { api, apiBase } from "./api.js";
 import { formatElapsed, h, replace, timeElement } from "./dom.js";
@@ -8,6 +9,11 @@ import { openDialog, status } from "./ui.js";
 const OUTCOMES = ["succeeded", "retrying", "exhausted", "failed", "rejected", "disabled"];
 const PAGE_SIZE = 50;
 const REDELIVERY_WAIT_MS = 15000;
+/** How often an open log asks for attempts newer than those it shows. */
+const AUTO_REFRESH_MS = 5000;
+
+/** One attempt's identity in the log: a delivery and its attempt number. */
+const recordKey = (record) => `${record.delivery_id}#${record.attempt}`;
 
 function outcomeBadge(outcome) {
   return h("span", { class: `badge outcome outcome-${outcome}`, text: outcome });
@@ -108,6 +114,7 @@ export async function renderLogs(main, { id }) {
     h("option", { value: "", text: "All outcomes" }),
     OUTCOMES.map((o) => h("option", { value: o, text: o })));
   const refresh = h("button", { type: "button", class: "btn", text: "Refresh" });
+  const live = h("span", { class: "muted toolbar-note", text: `Updates every ${AUTO_REFRESH_MS / 1000} s while open` });
   const tbody = h("tbody");
   const table = h("table", { class: "table logs-table" },
     h("caption", { class: "visually-hidden", text: "Delivery attempts, newest first" }),
@@ -124,6 +131,7 @@ export async function renderLogs(main, { id }) {
     h("div", { class: "toolbar" },
       h("div", { class: "toolbar-field" }, h("label", { for: "filter-outcome", class: "label", text: "Outcome" }), filter),
       h("div", { class: "toolbar-spacer" }),
+      live,
       refresh),
     content);
 
@@ -139,7 +147,11 @@ export async function renderLogs(main, { id }) {
     if (error.status === 404) replace(meta, h("span", { class: "mono", text: id }), h("span", { class: "badge badge-off", text: "Deleted webhook" }));
   });
 
+  // The attempts shown, so a refresh adds only the new ones.
+  const shown = new Set();
+
   function row(record) {
+    shown.add(recordKey(record));
     const open = h("button", { type: "button", class: "link-button mono", title: "Show every attempt of this delivery", text: record.delivery_id });
     open.addEventListener("click", () => deliveryDialog(id, record.delivery_id, open, () => load(true)));
     const tr = h("tr", { class: "clickable", dataset: { delivery: record.delivery_id, attempt: String(record.attempt), outcome: record.outcome } },
@@ -148,7 +160,9 @@ export async function renderLogs(main, { id }) {
       h("td", {}, h("span", { class: "mono", text: record.event })),
       h("td", { class: "mono", text: record.client_id }),
       h("td", { class: "num", text: String(record.attempt) }),
-      h("td", {}, outcomeBadge(record.outcome), record.error ? h("span", { class: "cell-sub", title: record.error, text: record.error }) : null),
+      h("td", {}, outcomeBadge(record.outcome),
+        record.error ? h("span", { class: "cell-sub", title: record.error, text: record.error }) : null,
+        record.next_attempt_at ? h("span", { class: "cell-sub next-attempt" }, "Next attempt ", timeElement(record.next_attempt_at)) : null),
       h("td", { class: "num", text: record.status_code ?? "—" }),
       h("td", { class: "num", text: formatElapsed(record.elapsed_ms) }));
     tr.addEventListener("click", (event) => { if (event.target !== open) open.click(); });
@@ -165,7 +179,10 @@ export async function renderLogs(main, { id }) {
   }
 
   async function load(reset) {
-    if (reset) cursor = null;
+    if (reset) {
+      cursor = null;
+      shown.clear();
+    }
     content.setAttribute("aria-busy", "true");
     more.disabled = true;
     try {
@@ -184,6 +201,41 @@ export async function renderLogs(main, { id }) {
       more.disabled = false;
     }
   }
+
+  // Attempts newer than the newest shown go on top; the rows shown, the pages loaded
+  // and the focus stay. Skipped while the tab is hidden or a refresh is running.
+  let refreshing = false;
+  async function addNewest() {
+    if (document.visibilityState === "hidden" || refreshing) return;
+    refreshing = true;
+    try {
+      const page = await api.logs(id, { outcome, limit: PAGE_SIZE });
+      const fresh = page.items.filter((record) => !shown.has(recordKey(record)));
+      if (!fresh.length) return;
+      // A first record, or more new ones than a page: show the newest page afresh.
+      if (!tbody.children.length || fresh.length === page.items.length) {
+        await load(true);
+        return;
+      }
+      const first = tbody.firstChild;
+      fresh.forEach((record) => tbody.insertBefore(row(record), first));
+    } catch {
+      // The next tick tries again; Refresh reports a failure.
+    } finally {
+      refreshing = false;
+    }
+  }
+  const onVisible = () => { if (document.visibilityState === "visible") addNewest(); };
+  const timer = setInterval(() => {
+    if (!content.isConnected) {
+      // The admin left this screen.
+      clearInterval(timer);
+      document.removeEventListener("visibilitychange", onVisible);
+      return;
+    }
+    addNewest();
+  }, AUTO_REFRESH_MS);
+  document.addEventListener("visibilitychange", onVisible);
 
   filter.addEventListener("change", () => { outcome = filter.value; load(true); });
   refresh.addEventListener("click", () => load(true));
