@@ -36,6 +36,67 @@ function attemptCard(attempt) {
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
+/** The periods "Redeliver failed…" offers, in hours. */
+const RECOVER_PERIODS = [["Last hour", 1], ["Last 6 hours", 6], ["Last 24 hours", 24], ["Last 7 days", 168]];
+/** The outcomes it may redeliver; the API's default ones are checked. */
+const RECOVER_OUTCOMES = [["exhausted", true], ["failed", true], ["rejected", true], ["disabled", false]];
+
+/**
+ * "Redeliver failed…": every delivery of the period whose latest attempt failed gets a
+ * new attempt series (POST /webhooks/{id}/recover), going on while the API says more
+ * of the period is left. `onChange` refreshes the log behind.
+ */
+function recoverDialog(webhookId, returnFocus, onChange) {
+  const periodId = "recover-period";
+  const period = h("select", { id: periodId, class: "select" },
+    RECOVER_PERIODS.map(([label, hours]) => h("option", { value: String(hours), text: label, selected: hours === 24 })));
+  const outcomes = RECOVER_OUTCOMES.map(([outcome, checked]) => h("input", { type: "checkbox", id: `recover-${outcome}`, value: outcome, checked }));
+  const message = h("p", { class: "form-error", role: "alert", hidden: true });
+  const result = h("p", { class: "muted", "aria-live": "polite" });
+  const start = h("button", { type: "button", class: "btn btn-primary", text: "Redeliver" });
+  const close = h("button", { type: "button", class: "btn", text: "Close" });
+  const body = h("div", { class: "stack" },
+    h("p", { text: "Sends every delivery of the period whose latest attempt failed again, with its delivery id (receivers deduplicate on it). Deliveries with a retry still scheduled, or that succeeded since, are left alone." }),
+    h("div", { class: "field" }, h("label", { for: periodId, class: "label", text: "Period" }), period),
+    h("fieldset", { class: "fieldset" }, h("legend", { class: "label", text: "Outcomes" }),
+      outcomes.map((box) => h("label", { class: "choice", for: box.id }, box, box.value))),
+    message, result);
+  const dialog = openDialog({ title: "Redeliver failed deliveries", body, footer: [close, start], initialFocus: period, returnFocus });
+  close.addEventListener("click", () => dialog.close());
+  start.addEventListener("click", async () => {
+    message.hidden = true;
+    const chosen = outcomes.filter((box) => box.checked).map((box) => box.value);
+    if (!chosen.length) {
+      message.textContent = "Choose at least one outcome.";
+      message.hidden = false;
+      return;
+    }
+    start.disabled = true;
+    const until = new Date();
+    let since = new Date(until.getTime() - Number(period.value) * 3600 * 1000).toISOString();
+    let queued = 0;
+    let skipped = 0;
+    try {
+      for (let call = 0; call < 100; call += 1) {
+        const answer = await api.recover(webhookId, { since, until: until.toISOString(), outcomes: chosen });
+        queued += answer.queued;
+        skipped += answer.skipped;
+        if (!answer.truncated || !answer.next_since) break;
+        since = answer.next_since;
+      }
+      result.textContent = `Queued ${queued} ${queued === 1 ? "delivery" : "deliveries"} again; left ${skipped} alone.`;
+      status.success(`Redelivery of ${queued} failed ${queued === 1 ? "delivery" : "deliveries"} queued.`);
+      onChange();
+    } catch (error) {
+      message.textContent = error.detail ?? error.message;
+      message.hidden = false;
+      status.error(error);
+    } finally {
+      start.disabled = false;
+    }
+  });
+}
+
 /** Every attempt of one delivery, with Redeliver. `onChange` refreshes the log behind. */
 async function deliveryDialog(webhookId, deliveryId, returnFocus, onChange) {
   const attemptsList = h("ol", { class: "attempts", "aria-label": "Attempts" });
@@ -115,6 +176,7 @@ export async function renderLogs(main, { id }) {
     OUTCOMES.map((o) => h("option", { value: o, text: o })));
   const refresh = h("button", { type: "button", class: "btn", text: "Refresh" });
   const live = h("span", { class: "muted toolbar-note", text: `Updates every ${AUTO_REFRESH_MS / 1000} s while open` });
+  const recoverButton = h("button", { type: "button", class: "btn", text: "Redeliver failed…" });
   const tbody = h("tbody");
   const table = h("table", { class: "table logs-table" },
     h("caption", { class: "visually-hidden", text: "Delivery attempts, newest first" }),
@@ -132,6 +194,7 @@ export async function renderLogs(main, { id }) {
       h("div", { class: "toolbar-field" }, h("label", { for: "filter-outcome", class: "label", text: "Outcome" }), filter),
       h("div", { class: "toolbar-spacer" }),
       live,
+      recoverButton,
       refresh),
     content);
 
@@ -239,6 +302,7 @@ export async function renderLogs(main, { id }) {
 
   filter.addEventListener("change", () => { outcome = filter.value; load(true); });
   refresh.addEventListener("click", () => load(true));
+  recoverButton.addEventListener("click", () => recoverDialog(id, recoverButton, () => addNewest()));
   more.addEventListener("click", () => load(false));
   await load(true);
 }

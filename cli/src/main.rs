@@ -9,6 +9,7 @@ mod error;
 mod listen;
 mod logs;
 mod output;
+mod recover;
 mod send;
 mod serve;
 mod test_connection;
@@ -53,6 +54,8 @@ enum Command {
     Test(test_connection::TestArgs),
     /// A deployed stack's dead-letter queues: list their messages, redrive them.
     Dlq(dlq::DlqArgs),
+    /// Redeliver every failed delivery of a period (after a receiver's outage).
+    Recover(recover::RecoverArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -111,6 +114,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Logs(args) => logs::run(args).await,
         Command::Test(args) => test_connection::run(args).await,
         Command::Dlq(args) => dlq::run(args).await,
+        Command::Recover(args) => recover::run(args).await,
     }
 }
 

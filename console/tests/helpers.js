@@ -98,7 +98,8 @@ export async function startService({ token } = {}) {
 
 /**
  * A receiver on a free loopback port that records every request and answers 200, or
- * 500 when the event's client_id starts with "fail", or 410 on a path ending in /gone. Returns {url, requests, waitFor, stop}.
+ * 500 when the event's client_id starts with "fail", or 410 on a path ending in /gone
+ * (and to the first request on one ending in /gone-once). Returns {url, requests, waitFor, stop}.
  */
 export async function startReceiver() {
   const requests = [];
@@ -110,8 +111,10 @@ export async function startReceiver() {
       let json = null;
       try { json = JSON.parse(body); } catch { /* recorded as text */ }
       requests.push({ method: req.method, url: req.url, headers: req.headers, body, json });
-      // A path ending in /gone answers 410 (the service disables such a webhook).
-      if (req.url.endsWith("/gone")) {
+      // A path ending in /gone answers 410 (the service disables such a webhook);
+      // one ending in /gone-once answers 410 to its first request only.
+      const goneOnce = req.url.endsWith("/gone-once") && !requests.slice(0, -1).some((r) => r.url === req.url);
+      if (req.url.endsWith("/gone") || goneOnce) {
         res.writeHead(410, { "Content-Type": "text/plain" });
         res.end("gone");
         return;

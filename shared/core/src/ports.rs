@@ -266,6 +266,14 @@ pub trait LogReader: Send + Sync {
         webhook: &WebhookId,
         delivery: &DeliveryId,
     ) -> Result<Vec<LoggedAttempt>, StoreError>;
+    /// The webhook's attempts logged at or after `since`, oldest first, at most
+    /// `limit`: a read of that part of the log only (recovering a period).
+    async fn since(
+        &self,
+        webhook: &WebhookId,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<LoggedAttempt>, StoreError>;
 }
 
 /// A whole delivery-log store.

@@ -182,6 +182,36 @@ impl LogReader for SqliteLogStore {
             .await?;
         bodies.iter().map(|body| decode(body)).collect()
     }
+
+    async fn since(
+        &self,
+        webhook: &WebhookId,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        let webhook = webhook.as_str().to_owned();
+        // Sort keys begin with the attempt's time: from `since` on, oldest first.
+        let from = since.to_string();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let bodies: Vec<String> = self
+            .db
+            .call(move |conn| {
+                let mut statement = conn
+                    .prepare_cached(
+                        "SELECT body FROM delivery_logs
+                         WHERE webhook_id = ?1 AND sk >= ?2
+                         ORDER BY sk
+                         LIMIT ?3",
+                    )
+                    .or_backend()?;
+                let rows = statement
+                    .query_map(params![webhook, from, limit], |row| row.get(0))
+                    .or_backend()?;
+                rows.collect::<Result<Vec<_>, _>>().or_backend()
+            })
+            .await?;
+        bodies.iter().map(|body| decode(body)).collect()
+    }
 }
 
 #[async_trait]

@@ -21,6 +21,7 @@ macro_rules! log_store_conformance {
                 list_shows_only_the_webhooks_own_attempts,
                 attempts_of_a_delivery_are_in_attempt_order,
                 attempts_of_an_unknown_delivery_are_empty,
+                since_reads_the_attempts_from_a_time_on_oldest_first,
             ]
         );
     };
@@ -218,4 +219,40 @@ pub async fn attempts_of_an_unknown_delivery_are_empty(store: &dyn LogStore) {
         .await
         .expect("attempts");
     assert!(attempts.is_empty());
+}
+
+pub async fn since_reads_the_attempts_from_a_time_on_oldest_first(store: &dyn LogStore) {
+    // GIVEN a webhook's attempts at 0, 10, 10 (two deliveries), 20 and 30 s, and another
+    // webhook's attempt at 20 s
+    let webhook = WebhookId::generate();
+    let (one, two) = (delivery(&webhook, "one"), delivery(&webhook, "two"));
+    let mine = [
+        attempt(&webhook, &one, 1, Outcome::Retrying, at(0)),
+        attempt(&webhook, &one, 2, Outcome::Retrying, at(10)),
+        attempt(&webhook, &two, 1, Outcome::Failed, at(10)),
+        attempt(&webhook, &one, 3, Outcome::Exhausted, at(20)),
+        attempt(&webhook, &two, 2, Outcome::Succeeded, at(30)),
+    ];
+    let elsewhere = WebhookId::generate();
+    let mut appended = mine.to_vec();
+    appended.push(attempt(
+        &elsewhere,
+        &delivery(&elsewhere, "x"),
+        1,
+        Outcome::Failed,
+        at(20),
+    ));
+    appended.reverse();
+    store.append(&appended).await.expect("append");
+    // WHEN read from 10 s on, and with a limit
+    let from_ten = store.since(&webhook, at(10), 100).await.expect("since");
+    let first_two = store.since(&webhook, at(10), 2).await.expect("since");
+    let none = store.since(&webhook, at(31), 100).await.expect("since");
+    // THEN they are the webhook's own from that time, oldest first (in sort-key order:
+    // time, then delivery id), as many as asked
+    let mut expected = sort_keys(&mine[1..]);
+    expected.sort();
+    assert_eq!(sort_keys(&from_ten), expected);
+    assert_eq!(sort_keys(&first_two), expected[..2]);
+    assert!(none.is_empty());
 }

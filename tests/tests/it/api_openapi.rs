@@ -128,7 +128,7 @@ async fn the_openapi_document_states_the_constraints_the_api_enforces() {
             }
         }
     }
-    assert_eq!(with_body, 4, "operations with a body");
+    assert_eq!(with_body, 5, "operations with a body");
 }
 
 #[tokio::test]

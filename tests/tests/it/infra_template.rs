@@ -160,7 +160,7 @@ const ENV_SOURCES: [(&str, &str); 13] = [
 
 /// The HTTP API of docs/api.md on API Gateway: the two `/test` routes go to the
 /// test-connection function, every other one to the api function; no `/events`.
-const ROUTES: [(&str, &str); 12] = [
+const ROUTES: [(&str, &str); 13] = [
     ("GET /event-types", "ApiFunction"),
     ("POST /webhooks", "ApiFunction"),
     ("GET /webhooks", "ApiFunction"),
@@ -175,6 +175,7 @@ const ROUTES: [(&str, &str); 12] = [
         "POST /webhooks/{id}/logs/{delivery_id}/redeliver",
         "ApiFunction",
     ),
+    ("POST /webhooks/{id}/recover", "ApiFunction"),
     ("GET /openapi.json", "ApiFunction"),
 ];
 

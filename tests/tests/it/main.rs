@@ -11,6 +11,7 @@ mod api_openapi;
 mod api_problems;
 mod api_races;
 mod api_rate_limit;
+mod api_recover;
 mod aws;
 mod conformance_memory;
 mod conformance_sqlite;

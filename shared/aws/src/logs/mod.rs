@@ -12,6 +12,7 @@ use aws_sdk_dynamodb::Client;
 use serde::{Deserialize, Serialize};
 use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
 use webhooks_core::domain::ids::{DeliveryId, WebhookId};
+use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{LogReader, Page, StoreError};
 
 use crate::error::mapping_error;
@@ -97,13 +98,24 @@ impl DynamoLogReader {
         page_size: Option<usize>,
         enough: usize,
     ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        self.query_in(expr, page_size, enough, false).await
+    }
+
+    /// [`query`](Self::query), newest first or (`oldest_first`) oldest first.
+    async fn query_in(
+        &self,
+        expr: &Expression,
+        page_size: Option<usize>,
+        enough: usize,
+        oldest_first: bool,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
         expr.debug_check();
         let query = self
             .client
             .query()
             .table_name(&self.table)
             .consistent_read(true)
-            .scan_index_forward(false)
+            .scan_index_forward(oldest_first)
             .set_key_condition_expression(expr.condition.clone())
             .set_filter_expression(expr.filter.clone())
             .set_expression_attribute_names(expr.names())
@@ -140,6 +152,19 @@ fn list_query(
     Ok(expr)
 }
 
+/// A webhook's attempts from `since` on: the sort key begins with the attempt's time.
+fn since_query(webhook: &WebhookId, since: Timestamp) -> Result<Expression, StoreError> {
+    let mut expr = Expression::default();
+    let partition = expr.name("webhook_id");
+    let sk = expr.name("sk");
+    expr.condition = Some(format!(
+        "{partition} = {} AND {sk} >= {}",
+        expr.value("webhook", webhook)?,
+        expr.value("since", since.to_string())?
+    ));
+    Ok(expr)
+}
+
 /// One delivery's attempts within a webhook's partition.
 fn attempts_query(webhook: &WebhookId, delivery: &DeliveryId) -> Result<Expression, StoreError> {
     let mut expr = Expression::default();
@@ -171,6 +196,15 @@ impl LogReader for DynamoLogStore {
         delivery: &DeliveryId,
     ) -> Result<Vec<LoggedAttempt>, StoreError> {
         self.reader.attempts(webhook, delivery).await
+    }
+
+    async fn since(
+        &self,
+        webhook: &WebhookId,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        self.reader.since(webhook, since, limit).await
     }
 }
 
@@ -210,6 +244,21 @@ impl LogReader for DynamoLogReader {
         attempts.sort_by_key(|a| (a.record.attempt, a.record.at));
         Ok(attempts)
     }
+
+    /// One key-condition query from `since` on, oldest first: it reads that part of the
+    /// partition only, `limit` items at most.
+    async fn since(
+        &self,
+        webhook: &WebhookId,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let expr = since_query(webhook, since)?;
+        self.query_in(&expr, Some(limit), limit, true).await
+    }
 }
 
 #[cfg(test)]
@@ -217,7 +266,6 @@ mod tests {
     use super::*;
     use webhooks_core::domain::delivery_log::DeliveryLogRecord;
     use webhooks_core::domain::ids::EventId;
-    use webhooks_core::domain::time::Timestamp;
 
     fn attempt() -> LoggedAttempt {
         LoggedAttempt {

@@ -49,6 +49,11 @@ impl Timestamp {
         Self::from_unix_millis(self.unix_millis().saturating_add(millis))
     }
 
+    pub fn minus(self, duration: std::time::Duration) -> Self {
+        let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 2);
+        Self::from_unix_millis(self.unix_millis().saturating_sub(millis))
+    }
+
     /// How long from `self` until `later`; zero when `later` is not after `self`.
     pub fn until(self, later: Timestamp) -> std::time::Duration {
         let millis = later.unix_millis().saturating_sub(self.unix_millis());

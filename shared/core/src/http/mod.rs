@@ -10,6 +10,7 @@ mod openapi;
 mod openapi_contract;
 pub mod problem;
 mod query;
+pub mod recover;
 pub mod test_connection;
 pub mod validate;
 pub mod webhooks;
@@ -77,6 +78,7 @@ pub fn router(state: ApiState) -> Router {
             "/webhooks/{id}/logs/{delivery_id}/redeliver",
             post(logs::redeliver),
         )
+        .route("/webhooks/{id}/recover", post(recover::recover))
         .route("/openapi.json", get(openapi::serve));
     if state.events.is_some() {
         routes = routes.route("/events", post(events::ingest));

@@ -85,12 +85,23 @@ pub(super) fn apply(doc: &mut Value) {
         &or_null(json!({"type": "string", "minLength": SECRET_CHARS.start(),
             "maxLength": SECRET_CHARS.end(), "writeOnly": true})),
     );
+    let recover = "/components/schemas/RecoverPeriod/properties";
+    let instant = json!({"type": "string", "format": "date-time"});
+    replace(doc, &format!("{recover}/since"), &instant);
+    replace(doc, &format!("{recover}/until"), &or_null(instant.clone()));
+    replace(
+        doc,
+        &format!("{recover}/outcomes"),
+        &or_null(json!({"type": "array", "minItems": 1,
+            "items": {"$ref": "#/components/schemas/Outcome"}})),
+    );
     // Every body names its required fields and refuses a field it does not know.
     for (schema, required) in [
         ("CreateWebhook", &["name", "url", "event", "clients"][..]),
         ("UpdateWebhook", &[]),
         ("IngestEvent", &["type", "client_id"]),
         ("TestUnsaved", &["url"]),
+        ("RecoverPeriod", &["since"]),
     ] {
         if let Some(Value::Object(fields)) =
             doc.pointer_mut(&format!("/components/schemas/{schema}"))

@@ -273,6 +273,21 @@ impl LogReader for MemoryLogs {
         found.sort_by_key(|attempt| attempt.record.attempt);
         Ok(found)
     }
+
+    async fn since(
+        &self,
+        webhook: &WebhookId,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<LoggedAttempt>, StoreError> {
+        let from = since.to_string();
+        Ok(lock(&self.attempts)
+            .iter()
+            .filter(|((id, key), _)| id == webhook && key.as_str() >= from.as_str())
+            .take(limit)
+            .map(|(_, attempt)| attempt.clone())
+            .collect())
+    }
 }
 
 #[async_trait]

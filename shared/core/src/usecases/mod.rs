@@ -5,4 +5,5 @@ pub mod admin;
 pub mod connection;
 pub mod delivery;
 pub mod log_writer;
+pub mod recover;
 pub mod signing_secrets;
