@@ -105,7 +105,7 @@ async fn the_api_and_test_connection_functions_answer_every_route() {
     // WHEN each route is called, THEN each answers as the contract says
     let (status, _, types) = http_answer(&api.invoke(call("get-event-types", "")).await);
     assert_eq!(status, 200);
-    assert_eq!(types.as_array().map(Vec::len), Some(3));
+    assert_eq!(types.as_array().map(Vec::len), Some(4));
 
     let (status, headers, created) = http_answer(&api.invoke(call("create-webhook", "")).await);
     assert_eq!(status, 201, "{created}");
