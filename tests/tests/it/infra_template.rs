@@ -142,7 +142,7 @@ const FUNCTION_TIMEOUT: &str = "FUNCTION_TIMEOUT_SECONDS";
 
 /// What each environment variable but [`FUNCTION_TIMEOUT`] must be set from (`!Ref` of
 /// a resource or a parameter): the same name always means the same thing.
-const ENV_SOURCES: [(&str, &str); 13] = [
+const ENV_SOURCES: [(&str, &str); 14] = [
     ("WEBHOOKS_TABLE", "WebhooksTable"),
     ("DELIVERY_LOGS_TABLE", "DeliveryLogsTable"),
     ("RETRY_QUEUE_URL", "RetryQueue"),
@@ -156,6 +156,7 @@ const ENV_SOURCES: [(&str, &str); 13] = [
     ("WEBHOOKS_REQUIRE_HTTPS", "RequireHttps"),
     ("LOG_RETENTION_DAYS", "LogRetentionDays"),
     ("RUST_LOG", "LogLevel"),
+    ("METRICS_STACK", "AWS::StackName"),
 ];
 
 /// The HTTP API of docs/api.md on API Gateway: the two `/test` routes go to the
@@ -572,6 +573,8 @@ fn variables_read(read_config: fn(&dyn Env) -> Result<(), ConfigError>) -> BTree
         asked.borrow_mut().insert(name.to_owned());
         if name.ends_with("_TABLE") {
             Some("webhooks-table".to_owned())
+        } else if name == "METRICS_STACK" {
+            Some("webhooks".to_owned())
         } else if name.ends_with("_URL") {
             Some("https://sqs.eu-west-1.amazonaws.com/123456789012/queue".to_owned())
         } else {
@@ -627,6 +630,7 @@ fn read_with_timeouts(
         "DELIVERY_TIMEOUT_MS" => Some(delivery_ms.clone()),
         FUNCTION_TIMEOUT => Some(function_seconds.clone()),
         _ if name.ends_with("_TABLE") => Some("webhooks-table".to_owned()),
+        "METRICS_STACK" => Some("webhooks".to_owned()),
         _ if name.ends_with("_URL") => {
             Some("https://sqs.eu-west-1.amazonaws.com/123456789012/queue".to_owned())
         }
