@@ -50,6 +50,7 @@ env = {
     "RETRY_QUEUE_URL": queue("webhooks-retry"),
     "LOGS_QUEUE_URL": queue("webhooks-logs"),
     "EVENTS_DLQ_URL": queue("webhooks-events-dlq"),
+    "METRICS_STACK": "webhooks-local",
     "LOGS_DLQ_URL": queue("webhooks-logs-dlq"),
     "EVENTS_QUEUE_URL": queue("webhooks-events"),
     "SECRET_PREFIX": "webhooks/",

@@ -66,6 +66,7 @@ impl Stack {
             ("RETRY_QUEUE_URL", &self.retry_queue),
             ("LOGS_QUEUE_URL", &self.logs_queue),
             ("EVENTS_DLQ_URL", &self.events_dlq),
+            ("METRICS_STACK", "webhooks-bench"),
             ("SECRET_PREFIX", &self.secret_prefix),
             ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
             ("WEBHOOKS_REQUIRE_HTTPS", "false"),

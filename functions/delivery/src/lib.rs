@@ -21,7 +21,8 @@ use webhooks_core::usecases::delivery::{
     DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink, GroupedTaskQueue,
 };
 
-/// The CloudWatch namespace of the delivery metrics.
+/// The CloudWatch namespace of the delivery metrics; each stack's series are told
+/// apart by their `Stack` dimension (`METRICS_STACK`).
 pub const METRICS_NAMESPACE: &str = "Webhooks";
 
 /// How long a log record or a task waits for others to share its call.
@@ -40,6 +41,8 @@ pub struct Config {
     pub outbound: OutboundConfig,
     /// `MAX_IN_FLIGHT_PER_WEBHOOK`.
     pub max_in_flight_per_webhook: usize,
+    /// `METRICS_STACK`: the `Stack` dimension of the metrics.
+    pub metrics_stack: String,
 }
 
 impl Config {
@@ -55,6 +58,7 @@ impl Config {
             // The Lambda functions open no private network unless told to.
             outbound: OutboundConfig::from_env(env, "")?,
             max_in_flight_per_webhook: max_in_flight_per_webhook(env)?,
+            metrics_stack: config::metrics_stack(env)?,
         };
         TimeoutUse::Delivery.check_env(env, read.outbound.timeout)?;
         Ok(read)
@@ -70,13 +74,15 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// The function on any adapters of its ports (the unit tests use in-memory ones).
+    /// The function on any adapters of its ports (the unit tests use in-memory ones),
+    /// its metrics dimensioned by `metrics_stack`.
     pub fn with_ports(
         ports: DeliveryPorts,
         settings: DeliverySettings,
         dead_letters: Arc<dyn DeadLetters>,
+        metrics_stack: &str,
     ) -> Self {
-        let metrics = Arc::new(EmfMetrics::new(METRICS_NAMESPACE));
+        let metrics = Arc::new(EmfMetrics::new(METRICS_NAMESPACE, metrics_stack));
         let clock = ports.clock.clone();
         Self {
             dispatcher: Dispatcher::new(ports, settings).with_observer(metrics.clone()),
@@ -123,7 +129,12 @@ impl Delivery {
         let settings =
             DeliverySettings::configured(&config.outbound, config.max_in_flight_per_webhook);
         let dead_letters = SqsDeadLetters::new(clients.sqs.clone(), &config.events_dlq_url);
-        Ok(Self::with_ports(ports, settings, Arc::new(dead_letters)))
+        Ok(Self::with_ports(
+            ports,
+            settings,
+            Arc::new(dead_letters),
+            &config.metrics_stack,
+        ))
     }
 
     /// Processes one batch; deliveries that cannot start before `deadline` (less one

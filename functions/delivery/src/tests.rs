@@ -21,6 +21,7 @@ use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings};
 use super::Delivery;
 
 const TYPE: &str = "report.publish_status";
+const STACK: &str = "webhooks-test";
 
 struct Function {
     delivery: Delivery,
@@ -45,7 +46,12 @@ fn function(script: Vec<u16>) -> Function {
         clock,
     };
     Function {
-        delivery: Delivery::with_ports(ports, DeliverySettings::default(), dead_letters.clone()),
+        delivery: Delivery::with_ports(
+            ports,
+            DeliverySettings::default(),
+            dead_letters.clone(),
+            STACK,
+        ),
         webhooks,
         logs,
         sender,
@@ -96,9 +102,14 @@ async fn an_event_is_delivered_and_a_bad_record_is_dead_lettered_without_a_retry
         "{}",
         rejected[0].1
     );
-    // And the attempt shows in the metric lines
+    // And the attempt shows in the metric lines, in the stack's series
     let lines = f.delivery.metric_lines();
-    assert!(lines.iter().any(|l| l.contains("Deliveries")), "{lines:?}");
+    let line: serde_json::Value = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .find(|l: &serde_json::Value| l["Deliveries"] == 1)
+        .unwrap_or_else(|| panic!("a Deliveries line: {lines:?}"));
+    assert_eq!(line["Stack"], STACK);
 }
 
 #[tokio::test]

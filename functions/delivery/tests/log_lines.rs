@@ -58,6 +58,7 @@ async fn every_log_line_of_an_invocation_carries_its_request_id_and_a_failure_it
         ports,
         DeliverySettings::default(),
         Arc::new(MemoryDeadLetters::default()),
+        "webhooks-test",
     );
     let hook = webhook(TYPE);
     webhooks.insert(&hook).await.unwrap();

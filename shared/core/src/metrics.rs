@@ -2,6 +2,11 @@
 //! outcome and delivery latency, and the webhooks the service disabled
 //! (`WebhooksDisabled`). The delivery function collects them per batch and
 //! prints them to stdout, where the Lambda log agent turns them into metrics.
+//!
+//! Every metric of a deployment carries the dimension [`STACK_DIMENSION`] = its stack's
+//! name, so two stacks in one account (staging and prod) write different series:
+//! `Deliveries` and `DeliveryLatency` by (`Stack`, `Outcome`); metrics without an
+//! outcome (`WebhooksDisabled`) by `Stack` alone, in the same namespace.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,18 +23,24 @@ pub use crate::ports::DeliveryObserver;
 /// EMF allows at most 100 values per metric in one line.
 const MAX_VALUES: usize = 100;
 
+/// The dimension that names the deployment (the stack) a metric comes from.
+pub const STACK_DIMENSION: &str = "Stack";
+
 /// Collects one batch's attempts; `flush` renders and forgets them.
 #[derive(Default)]
 pub struct EmfMetrics {
     namespace: String,
+    stack: String,
     by_outcome: Mutex<BTreeMap<&'static str, Vec<u64>>>,
     disabled: AtomicUsize,
 }
 
 impl EmfMetrics {
-    pub fn new(namespace: impl Into<String>) -> Self {
+    /// Metrics in `namespace`, each with the dimension `Stack` = `stack`.
+    pub fn new(namespace: impl Into<String>, stack: impl Into<String>) -> Self {
         Self {
             namespace: namespace.into(),
+            stack: stack.into(),
             by_outcome: Mutex::default(),
             disabled: AtomicUsize::new(0),
         }
@@ -57,10 +68,11 @@ impl EmfMetrics {
                 "Timestamp": now.unix_millis(),
                 "CloudWatchMetrics": [{
                     "Namespace": self.namespace,
-                    "Dimensions": [[]],
+                    "Dimensions": [[STACK_DIMENSION]],
                     "Metrics": [{"Name": "WebhooksDisabled", "Unit": "Count"}]
                 }]
             },
+            STACK_DIMENSION: self.stack,
             "WebhooksDisabled": count,
         })
     }
@@ -71,13 +83,14 @@ impl EmfMetrics {
                 "Timestamp": now.unix_millis(),
                 "CloudWatchMetrics": [{
                     "Namespace": self.namespace,
-                    "Dimensions": [["Outcome"]],
+                    "Dimensions": [[STACK_DIMENSION, "Outcome"]],
                     "Metrics": [
                         {"Name": "Deliveries", "Unit": "Count"},
                         {"Name": "DeliveryLatency", "Unit": "Milliseconds"}
                     ]
                 }]
             },
+            STACK_DIMENSION: self.stack,
             "Outcome": outcome,
             "Deliveries": latencies.len(),
             "DeliveryLatency": latencies,
@@ -126,11 +139,14 @@ mod tests {
 
     #[test]
     fn one_line_per_outcome_with_counts_and_latencies() {
-        let metrics = EmfMetrics::new("Webhooks");
+        // GIVEN metrics of the stack webhooks-prod that saw three attempts
+        let metrics = EmfMetrics::new("Webhooks", "webhooks-prod");
         metrics.attempted(&record(Outcome::Succeeded, 12));
         metrics.attempted(&record(Outcome::Succeeded, 30));
         metrics.attempted(&record(Outcome::Retrying, 5000));
+        // WHEN they are flushed
         let lines = metrics.flush(Timestamp::from_unix_millis(1_000));
+        // THEN there is one line per outcome, with its count and latencies
         assert_eq!(lines.len(), 2);
         let retrying: Value = serde_json::from_str(&lines[0]).unwrap();
         let succeeded: Value = serde_json::from_str(&lines[1]).unwrap();
@@ -143,13 +159,21 @@ mod tests {
             "Webhooks"
         );
         assert_eq!(succeeded["_aws"]["Timestamp"], 1000);
+        // AND each line's series is the stack's: Stack is a dimension with its value
+        assert_eq!(
+            succeeded["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Stack", "Outcome"]])
+        );
+        assert_eq!(succeeded["Stack"], "webhooks-prod");
+        assert_eq!(retrying["Stack"], "webhooks-prod");
+        // AND a second flush has nothing left
         assert!(metrics.flush(Timestamp::from_unix_millis(2_000)).is_empty());
     }
 
     #[test]
     fn each_disabling_counts_in_one_webhooks_disabled_line() {
         // GIVEN two webhooks disabled in one batch
-        let metrics = EmfMetrics::new("Webhooks");
+        let metrics = EmfMetrics::new("Webhooks", "webhooks-prod");
         metrics.webhook_disabled(&WebhookId::from_trusted("wh_1"));
         metrics.webhook_disabled(&WebhookId::from_trusted("wh_2"));
         // WHEN flushed THEN one line counts both, and the next flush has none
@@ -157,6 +181,12 @@ mod tests {
         assert_eq!(lines.len(), 1);
         let line: Value = serde_json::from_str(&lines[0]).unwrap();
         assert_eq!(line["WebhooksDisabled"], 2);
+        // (the series of the stack, as the template's alarm reads it)
+        assert_eq!(line["Stack"], "webhooks-prod");
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Stack"]])
+        );
         assert_eq!(
             line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
             "WebhooksDisabled"
@@ -166,10 +196,12 @@ mod tests {
 
     #[test]
     fn more_than_100_values_split_into_lines() {
-        let metrics = EmfMetrics::new("Webhooks");
+        // GIVEN 250 attempts of one outcome
+        let metrics = EmfMetrics::new("Webhooks", "webhooks-prod");
         for i in 0..250 {
             metrics.attempted(&record(Outcome::Succeeded, i));
         }
+        // WHEN they are flushed, THEN they take three lines of at most 100 values
         let lines = metrics.flush(Timestamp::from_unix_millis(0));
         let counts: Vec<u64> = lines
             .iter()

@@ -7,6 +7,8 @@
 pub mod capture;
 mod invocation;
 mod log_format;
+#[cfg(any(test, feature = "testing"))]
+pub mod runbook;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

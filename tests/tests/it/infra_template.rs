@@ -1,8 +1,9 @@
 //! The SAM template (`infra/template.yaml`) against the code and the repo's docs: the four
 //! functions and their crates, the environment each one reads, what each one may do
 //! (IAM), the routes, the SQS event sources (partial batch failures, visibility
-//! timeouts), the timeouts (`DeliveryTimeoutMs` fits in every function that uses it),
-//! and an alarm on every dead-letter queue.
+//! timeouts), the timeouts (`DeliveryTimeoutMs` fits in every function that uses it).
+//! The alarms, the dashboard, the delivery function's deployment, the queue policies and
+//! the outputs are checked in `infra_operations.rs`, with the helpers of this file.
 //!
 //! The linters (`scripts/infra-lint.sh`: cfn-lint, `sam validate`, checkov) check the
 //! template against AWS; these tests check it against this project.
@@ -17,8 +18,8 @@ use webhooks_core::config::{ConfigError, Env};
 
 /// One Lambda function: its crate under `functions/`, its resource and role in the
 /// template, and the binary SAM builds.
-struct Function {
-    logical_id: &'static str,
+pub(crate) struct Function {
+    pub(crate) logical_id: &'static str,
     crate_dir: &'static str,
     binary: &'static str,
     role: &'static str,
@@ -32,6 +33,13 @@ struct Function {
 
 /// The signing secrets under `SECRET_PREFIX`, as a resource of [`Function::grants`].
 const SECRETS: &str = "secrets under SecretPrefix";
+
+/// Lambda writes a traced invocation's X-Ray segments with the function's role; X-Ray
+/// has no resource-level permissions, so these are the only actions granted on `*`.
+const TRACES: [(&str, &str); 2] = [
+    ("xray:PutTraceSegments", "*"),
+    ("xray:PutTelemetryRecords", "*"),
+];
 
 /// Read by every function besides its `Config`: the log filter of `tracing`
 /// (`webhooks_lambda::start`). The AWS SDK's own variables (region,
@@ -54,7 +62,7 @@ fn read_log_writer_config(env: &dyn Env) -> Result<(), ConfigError> {
     webhooks_log_writer::Config::from_env(env).map(drop)
 }
 
-const FUNCTIONS: [Function; 4] = [
+pub(crate) const FUNCTIONS: [Function; 4] = [
     Function {
         logical_id: "ApiFunction",
         crate_dir: "api",
@@ -142,7 +150,7 @@ const FUNCTION_TIMEOUT: &str = "FUNCTION_TIMEOUT_SECONDS";
 
 /// What each environment variable but [`FUNCTION_TIMEOUT`] must be set from (`!Ref` of
 /// a resource or a parameter): the same name always means the same thing.
-const ENV_SOURCES: [(&str, &str); 13] = [
+const ENV_SOURCES: [(&str, &str); 14] = [
     ("WEBHOOKS_TABLE", "WebhooksTable"),
     ("DELIVERY_LOGS_TABLE", "DeliveryLogsTable"),
     ("RETRY_QUEUE_URL", "RetryQueue"),
@@ -156,6 +164,7 @@ const ENV_SOURCES: [(&str, &str); 13] = [
     ("WEBHOOKS_REQUIRE_HTTPS", "RequireHttps"),
     ("LOG_RETENTION_DAYS", "LogRetentionDays"),
     ("RUST_LOG", "LogLevel"),
+    ("METRICS_STACK", "AWS::StackName"),
 ];
 
 /// The HTTP API of docs/api.md on API Gateway: the two `/test` routes go to the
@@ -192,12 +201,12 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-struct Template {
-    doc: Value,
+pub(crate) struct Template {
+    pub(crate) doc: Value,
 }
 
 impl Template {
-    fn load() -> Self {
+    pub(crate) fn load() -> Self {
         let path = repo_root().join("infra/template.yaml");
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -206,7 +215,7 @@ impl Template {
         Self { doc }
     }
 
-    fn resources(&self) -> Vec<(&str, &Value)> {
+    pub(crate) fn resources(&self) -> Vec<(&str, &Value)> {
         self.doc["Resources"]
             .as_mapping()
             .expect("the template has Resources")
@@ -215,13 +224,13 @@ impl Template {
             .collect()
     }
 
-    fn resource(&self, id: &str) -> &Value {
+    pub(crate) fn resource(&self, id: &str) -> &Value {
         let resource = &self.doc["Resources"][id];
         assert!(!resource.is_null(), "the template has no resource {id}");
         resource
     }
 
-    fn of_type(&self, kind: &str) -> Vec<(&str, &Value)> {
+    pub(crate) fn of_type(&self, kind: &str) -> Vec<(&str, &Value)> {
         self.resources()
             .into_iter()
             .filter(|(_, r)| r["Type"].as_str() == Some(kind))
@@ -252,7 +261,7 @@ impl Template {
 
 /// An intrinsic function, short (`!GetAtt x`) or long (`Fn::GetAtt: x`, `Ref: x`)
 /// form: its name without `Fn::` and its argument.
-fn intrinsic(value: &Value) -> Option<(String, &Value)> {
+pub(crate) fn intrinsic(value: &Value) -> Option<(String, &Value)> {
     match value {
         Value::Tagged(tagged) => Some((
             tagged.tag.to_string().trim_start_matches('!').to_owned(),
@@ -272,7 +281,7 @@ fn intrinsic(value: &Value) -> Option<(String, &Value)> {
     }
 }
 
-fn ref_of(value: &Value) -> Option<&str> {
+pub(crate) fn ref_of(value: &Value) -> Option<&str> {
     match intrinsic(value)? {
         (name, argument) if name == "Ref" => argument.as_str(),
         _ => None,
@@ -280,7 +289,7 @@ fn ref_of(value: &Value) -> Option<&str> {
 }
 
 /// `!GetAtt Resource.Attribute` as (resource, attribute).
-fn get_att(value: &Value) -> Option<(String, String)> {
+pub(crate) fn get_att(value: &Value) -> Option<(String, String)> {
     let (name, argument) = intrinsic(value)?;
     if name != "GetAtt" {
         return None;
@@ -299,7 +308,7 @@ fn get_att(value: &Value) -> Option<(String, String)> {
 }
 
 /// The string of a `!Sub` (either form).
-fn sub_of(value: &Value) -> Option<&str> {
+pub(crate) fn sub_of(value: &Value) -> Option<&str> {
     match intrinsic(value)? {
         (name, Value::String(s)) if name == "Sub" => Some(s),
         (name, Value::Sequence(parts)) if name == "Sub" => parts.first()?.as_str(),
@@ -308,7 +317,7 @@ fn sub_of(value: &Value) -> Option<&str> {
 }
 
 /// The logical id of a resource ARN (`!GetAtt X.Arn`).
-fn arn_of(value: &Value) -> Option<String> {
+pub(crate) fn arn_of(value: &Value) -> Option<String> {
     match get_att(value)? {
         (resource, attribute) if attribute == "Arn" => Some(resource),
         _ => None,
@@ -317,6 +326,9 @@ fn arn_of(value: &Value) -> Option<String> {
 
 /// A policy statement's resource in the words of [`Function::grants`].
 fn grant_resource(value: &Value) -> String {
+    if value.as_str() == Some("*") {
+        return "*".to_owned();
+    }
     if let Some(resource) = arn_of(value) {
         return resource;
     }
@@ -337,7 +349,7 @@ fn grant_resource(value: &Value) -> String {
 }
 
 /// One value or a list of them, as a list.
-fn one_or_many(value: &Value) -> Vec<&Value> {
+pub(crate) fn one_or_many(value: &Value) -> Vec<&Value> {
     match value {
         Value::Sequence(items) => items.iter().collect(),
         other => vec![other],
@@ -353,13 +365,15 @@ fn function(logical_id: &str) -> &'static Function {
 
 /// An SQS event source: from a function's `Events` (`Type: SQS`) or an
 /// `AWS::Lambda::EventSourceMapping`.
-struct EventSource<'a> {
-    function: String,
-    queue: String,
+pub(crate) struct EventSource<'a> {
+    pub(crate) function: String,
+    /// The mapping invokes the function's `AutoPublishAlias` (`!Ref F.Alias`).
+    pub(crate) alias: bool,
+    pub(crate) queue: String,
     properties: &'a Value,
 }
 
-fn event_sources(template: &Template) -> Vec<EventSource<'_>> {
+pub(crate) fn event_sources(template: &Template) -> Vec<EventSource<'_>> {
     let mut sources = Vec::new();
     for (id, resource) in template.of_type("AWS::Serverless::Function") {
         let Some(events) = resource["Properties"]["Events"].as_mapping() else {
@@ -372,6 +386,7 @@ fn event_sources(template: &Template) -> Vec<EventSource<'_>> {
                     .unwrap_or_else(|| panic!("{id} event {name:?}: Queue is not !GetAtt X.Arn"));
                 sources.push(EventSource {
                     function: id.to_owned(),
+                    alias: false,
                     queue,
                     properties,
                 });
@@ -380,14 +395,19 @@ fn event_sources(template: &Template) -> Vec<EventSource<'_>> {
     }
     for (id, resource) in template.of_type("AWS::Lambda::EventSourceMapping") {
         let properties = &resource["Properties"];
-        let function = ref_of(&properties["FunctionName"])
+        let named = ref_of(&properties["FunctionName"])
             .map(str::to_owned)
             .or_else(|| arn_of(&properties["FunctionName"]))
             .unwrap_or_else(|| panic!("{id}: FunctionName is not a function of the template"));
+        let (function, alias) = match named.strip_suffix(".Alias") {
+            Some(function) => (function.to_owned(), true),
+            None => (named, false),
+        };
         let queue = arn_of(&properties["EventSourceArn"])
             .unwrap_or_else(|| panic!("{id}: EventSourceArn is not !GetAtt X.Arn"));
         sources.push(EventSource {
             function,
+            alias,
             queue,
             properties,
         });
@@ -396,7 +416,7 @@ fn event_sources(template: &Template) -> Vec<EventSource<'_>> {
 }
 
 /// Queues named as some queue's `RedrivePolicy.deadLetterTargetArn`, by source queue.
-fn dead_letter_queues(template: &Template) -> BTreeMap<String, String> {
+pub(crate) fn dead_letter_queues(template: &Template) -> BTreeMap<String, String> {
     template
         .of_type("AWS::SQS::Queue")
         .into_iter()
@@ -573,6 +593,8 @@ fn variables_read(read_config: fn(&dyn Env) -> Result<(), ConfigError>) -> BTree
         asked.borrow_mut().insert(name.to_owned());
         if name.ends_with("_TABLE") {
             Some("webhooks-table".to_owned())
+        } else if name == "METRICS_STACK" {
+            Some("webhooks".to_owned())
         } else if name.ends_with("_URL") {
             Some("https://sqs.eu-west-1.amazonaws.com/123456789012/queue".to_owned())
         } else {
@@ -628,6 +650,7 @@ fn read_with_timeouts(
         "DELIVERY_TIMEOUT_MS" => Some(delivery_ms.clone()),
         FUNCTION_TIMEOUT => Some(function_seconds.clone()),
         _ if name.ends_with("_TABLE") => Some("webhooks-table".to_owned()),
+        "METRICS_STACK" => Some("webhooks".to_owned()),
         _ if name.ends_with("_URL") => {
             Some("https://sqs.eu-west-1.amazonaws.com/123456789012/queue".to_owned())
         }
@@ -775,7 +798,9 @@ fn each_function_role_allows_exactly_the_calls_its_code_makes() {
                 let action = action.as_str().expect("an action is a string");
                 assert!(!action.contains('*'), "{role}: wildcard action {action}");
                 for resource in one_or_many(&statement["Resource"]) {
-                    assert_ne!(resource.as_str(), Some("*"), "{role}: {action} on *");
+                    if !TRACES.iter().any(|(traces, _)| *traces == action) {
+                        assert_ne!(resource.as_str(), Some("*"), "{role}: {action} on *");
+                    }
                     granted.insert((action.to_owned(), grant_resource(resource)));
                 }
             }
@@ -783,6 +808,7 @@ fn each_function_role_allows_exactly_the_calls_its_code_makes() {
         let expected: BTreeSet<(String, String)> = f
             .grants
             .iter()
+            .chain(TRACES.iter())
             .map(|(action, resource)| (action.to_string(), resource.to_string()))
             .collect();
         assert_eq!(granted, expected, "{role}: (action, resource) pairs");
@@ -953,74 +979,4 @@ fn every_consumed_queue_has_a_dead_letter_queue_that_keeps_messages_longer() {
         queues, accounted,
         "every queue is a consumed queue or its DLQ"
     );
-}
-
-// --- alarms -------------------------------------------------------------------------
-
-/// The alarms on `metric` of `namespace` with the dimension `name` = `value`
-/// (`value` compared as the template writes it).
-fn alarms_on<'a>(
-    template: &'a Template,
-    namespace: &str,
-    metric: &str,
-    dimension: &str,
-    matches: impl Fn(&Value) -> bool,
-) -> Vec<&'a Value> {
-    template
-        .of_type("AWS::CloudWatch::Alarm")
-        .into_iter()
-        .map(|(_, alarm)| &alarm["Properties"])
-        .filter(|p| p["Namespace"].as_str() == Some(namespace))
-        .filter(|p| p["MetricName"].as_str() == Some(metric))
-        .filter(|p| {
-            one_or_many(&p["Dimensions"])
-                .into_iter()
-                .any(|d| d["Name"].as_str() == Some(dimension) && matches(&d["Value"]))
-        })
-        .collect()
-}
-
-fn fires_above_zero(alarm: &Value) -> bool {
-    alarm["ComparisonOperator"].as_str() == Some("GreaterThanThreshold")
-        && alarm["Threshold"].as_u64() == Some(0)
-}
-
-#[test]
-fn every_dead_letter_queue_has_an_alarm_on_any_message() {
-    let template = Template::load();
-    let dlqs: BTreeSet<String> = dead_letter_queues(&template).into_values().collect();
-    assert!(
-        dlqs.contains("EventsDeadLetterQueue"),
-        "the events DLQ exists"
-    );
-    for dlq in &dlqs {
-        let alarms = alarms_on(
-            &template,
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "QueueName",
-            |v| get_att(v) == Some((dlq.clone(), "QueueName".to_owned())),
-        );
-        assert!(
-            alarms.iter().any(|a| fires_above_zero(a)),
-            "{dlq}: an alarm when its depth is above 0"
-        );
-    }
-}
-
-#[test]
-fn every_function_has_error_and_throttle_alarms() {
-    let template = Template::load();
-    for f in &FUNCTIONS {
-        for metric in ["Errors", "Throttles"] {
-            let alarms = alarms_on(&template, "AWS/Lambda", metric, "FunctionName", |v| {
-                ref_of(v) == Some(f.logical_id)
-            });
-            assert!(
-                alarms.iter().any(|a| fires_above_zero(a)),
-                "{}: an alarm on any {metric}",
-                f.logical_id
-            );
-        }
-    }
 }

@@ -16,6 +16,8 @@ mod aws;
 mod conformance_memory;
 mod conformance_sqlite;
 mod delivery_flow;
+mod infra_deployment;
+mod infra_operations;
 mod infra_template;
 mod isolation_local;
 mod queue_batches;

@@ -72,6 +72,31 @@ pub fn secret_prefix(env: &dyn Env) -> Result<String, ConfigError> {
     Ok(prefix)
 }
 
+/// `METRICS_STACK`: the value of the `Stack` dimension of the function's metrics (the
+/// template sets its stack's name), so stacks in one account write different series.
+/// Required: a deployment whose metrics would mix with another's does not start.
+pub fn metrics_stack(env: &dyn Env) -> Result<String, ConfigError> {
+    const NAME: &str = "METRICS_STACK";
+    let value = env.required(NAME)?.trim().to_owned();
+    // A CloudFormation stack name: a letter, then letters, digits and hyphens, at most
+    // 128 characters; also a valid CloudWatch dimension value.
+    let valid = (1..=128).contains(&value.len())
+        && value.starts_with(|c: char| c.is_ascii_alphabetic())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if valid {
+        Ok(value)
+    } else {
+        Err(ConfigError::new(
+            NAME,
+            format!(
+                "must be a stack name (a letter, then up to 127 of A-Z a-z 0-9 -), not {value:?}"
+            ),
+        ))
+    }
+}
+
 /// Every AWS setting at once, for a process that uses them all (an all-in-one test
 /// deployment); each Lambda function reads only its own with the functions above.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +237,28 @@ mod tests {
                 _ => secret_prefix(&env(&[(name, value)])),
             };
             assert_eq!(result.unwrap_err().name, name);
+        }
+    }
+
+    #[test]
+    fn the_metrics_stack_is_required_and_must_be_a_stack_name() {
+        // GIVEN a stack name, none, and values that are not stack names
+        let good = env(&[("METRICS_STACK", "webhooks-prod")]);
+        let bad = [
+            "",
+            "1st-stack",
+            "web hooks",
+            "webhooks_prod",
+            &"a".repeat(129),
+        ];
+        // WHEN each is read, THEN only the stack name is taken
+        assert_eq!(metrics_stack(&good).unwrap(), "webhooks-prod");
+        let missing = metrics_stack(&env(&[])).unwrap_err();
+        assert_eq!(missing.name, "METRICS_STACK");
+        assert!(missing.to_string().contains("required"), "{missing}");
+        for value in bad {
+            let error = metrics_stack(&env(&[("METRICS_STACK", value)])).unwrap_err();
+            assert_eq!(error.name, "METRICS_STACK", "{value:?}");
         }
     }
 

@@ -72,6 +72,7 @@ async fn a_webhook_disabled_by_a_410_is_announced_to_the_one_subscribed_to_the_n
             ("LOGS_QUEUE_URL", &logs_queue),
             ("EVENTS_DLQ_URL", &dlq),
             ("SECRET_PREFIX", &prefix),
+            ("METRICS_STACK", "webhooks-test"),
             ("DELIVERY_TIMEOUT_MS", "2000"),
             ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
             ("WEBHOOKS_REQUIRE_HTTPS", "false"),

@@ -79,6 +79,7 @@ async fn delivery_function(stack: &Stack, logs_queue: &str, max_in_flight: &str)
             ("RETRY_QUEUE_URL", &stack.retry),
             ("LOGS_QUEUE_URL", logs_queue),
             ("EVENTS_DLQ_URL", &stack.dlq),
+            ("METRICS_STACK", "webhooks-test"),
             ("SECRET_PREFIX", &stack.prefix),
             ("DELIVERY_TIMEOUT_MS", "2000"),
             ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),

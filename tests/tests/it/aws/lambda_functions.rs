@@ -274,6 +274,7 @@ async fn the_delivery_and_log_writer_functions_deliver_dead_letter_retry_and_log
             ("RETRY_QUEUE_URL", &retry_queue),
             ("LOGS_QUEUE_URL", &logs_queue),
             ("EVENTS_DLQ_URL", &dlq),
+            ("METRICS_STACK", "webhooks-test"),
             ("SECRET_PREFIX", &prefix),
             ("DELIVERY_TIMEOUT_MS", "2000"),
             ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
