@@ -13,3 +13,4 @@ mod isolation_lambda;
 mod lambda_functions;
 mod log_writer_refusals;
 mod producers;
+mod recover_lambda;
