@@ -14,6 +14,7 @@ mod api_rate_limit;
 mod aws;
 mod conformance_memory;
 mod conformance_sqlite;
+mod custom_headers;
 mod delivery_flow;
 mod infra_template;
 mod isolation_local;
