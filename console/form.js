@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { h, replace, timeElement } from "./dom.js";
+import { headersSection } from "./headers.js";
 import { renderReport } from "./report.js";
 import { copyButton, openDialog, status } from "./ui.js";
 
@@ -108,6 +109,8 @@ export async function renderForm(main, { id } = {}) {
   const secretError = h("p", { class: "field-error", id: "wh-secret-mode-error", hidden: true });
   const secretRadios = secretModes.map((mode, index) => radio({ name: "secret-mode", value: mode.value, label: mode.label, checked: index === 0, id: `wh-secret-${mode.value}` }));
 
+  const headers = headersSection(webhook?.header_names ?? []);
+
   const formError = h("p", { class: "form-error", tabindex: "-1", hidden: true });
   const save = h("button", { type: "submit", class: "btn btn-primary", text: editing ? "Save changes" : "Save webhook" });
   const cancel = h("a", { class: "btn", href: "#/webhooks", text: "Cancel" });
@@ -128,6 +131,7 @@ export async function renderForm(main, { id } = {}) {
       h("div", { class: "radio-column" }, secretRadios),
       secretField,
       secretError),
+    headers.element,
     formError,
     h("div", { class: "form-actions" }, cancel, save));
 
@@ -173,6 +177,7 @@ export async function renderForm(main, { id } = {}) {
     rate_limit_per_second: { control: rate, error: document.getElementById("wh-rate-error") },
     clients: { control: () => (scope() === "chosen" ? clientIds : form.querySelector("#wh-scope-all")), error: () => (scope() === "chosen" ? document.getElementById("wh-clients-error") : clientsError) },
     secret: { control: () => (secretMode() === "custom" ? secretInput : form.querySelector("input[name=secret-mode]:checked")), error: () => (secretMode() === "custom" ? document.getElementById("wh-secret-error") : secretError) },
+    headers: { control: headers.firstControl, error: headers.error },
   };
   const resolve = (value) => (typeof value === "function" ? value() : value);
 
@@ -217,12 +222,18 @@ export async function renderForm(main, { id } = {}) {
     if (mode === "custom") fields.secret = secretInput.value;
     if (mode === "remove") fields.secret = null;
     const limit = parseRateLimit(rate.value);
-    if (!editing) return limit === null ? fields : { ...fields, rate_limit_per_second: limit };
+    const customHeaders = headers.value();
+    if (!editing) {
+      if (customHeaders) fields.headers = customHeaders;
+      return limit === null ? fields : { ...fields, rate_limit_per_second: limit };
+    }
     const changes = {};
     for (const key of ["name", "url", "event"]) if (fields[key] !== webhook[key]) changes[key] = fields[key];
     if (limit !== (webhook.rate_limit_per_second ?? null)) changes.rate_limit_per_second = limit;
     if (JSON.stringify(fields.clients) !== JSON.stringify(webhook.clients)) changes.clients = fields.clients;
     if ("secret" in fields) changes.secret = fields.secret;
+    // Untouched, the stored headers stay; touched, the whole set is sent (it replaces).
+    if (headers.changed()) changes.headers = customHeaders;
     return changes;
   }
 
@@ -256,6 +267,11 @@ export async function renderForm(main, { id } = {}) {
     if (rate.validity.badInput) {
       // The browser keeps text that is not a number from the field's value: say so here.
       showErrors({ detail: "The rate limit is not a number.", errors: [{ field: "rate_limit_per_second", message: "Enter a whole number from 1 to 10000, or leave it empty for no limit." }] });
+      return;
+    }
+    const headerProblems = editing && !headers.changed() ? [] : headers.problems();
+    if (headerProblems.length) {
+      showErrors({ detail: headerProblems.map((p) => p.message).join(" "), errors: headerProblems });
       return;
     }
     const fields = body();

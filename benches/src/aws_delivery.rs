@@ -138,6 +138,7 @@ pub async fn put_webhook(stack: &Stack, name: &str, url: &str) -> Result<()> {
         updated_at: now,
         failing_since: None,
         rate_limit_per_second: None,
+        header_names: Vec::new(),
     };
     webhooks
         .insert(&webhook)

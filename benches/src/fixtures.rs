@@ -89,6 +89,7 @@ pub fn webhooks(count: usize) -> Vec<Webhook> {
                 updated_at: at,
                 failing_since: None,
                 rate_limit_per_second: None,
+                header_names: Vec::new(),
             }
         })
         .collect()

@@ -54,6 +54,7 @@ pub async fn run(receiver: SocketAddr, deliveries: usize) -> Result<NaiveRun> {
             url.clone(),
             &task,
             Some(&secrets),
+            &Default::default(),
             SystemClock.now(),
             Duration::from_secs(5),
         );

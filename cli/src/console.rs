@@ -88,6 +88,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../console/form.js"),
     },
     Asset {
+        path: "/headers.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("../../console/headers.js"),
+    },
+    Asset {
         path: "/logs.js",
         content_type: JAVASCRIPT,
         body: include_str!("../../console/logs.js"),

@@ -1,5 +1,6 @@
-//! A [`SecretReader`] decorator that keeps stored secret values in memory for a TTL,
-//! and the [`SecretLoader`] it reads through.
+//! A [`SecretReader`] decorator that keeps stored secret entries (signing secrets and
+//! custom header values) in memory for a TTL, and the [`SecretLoader`] it reads
+//! through.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -7,8 +8,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use webhooks_core::domain::custom_headers::CustomHeaders;
 use webhooks_core::domain::ids::WebhookId;
-use webhooks_core::domain::secret::{SecretRef, StoredSecret};
+use webhooks_core::domain::secret::SecretRef;
+use webhooks_core::domain::secret_entry::SecretEntry;
 use webhooks_core::domain::signing::SigningSecrets;
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{SecretReader, SecretWriter, StoreError};
@@ -21,20 +24,22 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 /// Reads a webhook's stored secret; what [`CachedSecrets`] caches.
 #[async_trait]
 pub trait SecretLoader: Send + Sync {
-    /// The stored value, `None` when the webhook has no secret (or it was removed).
-    async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError>;
+    /// The stored entry, `None` when the webhook has none (or it was removed).
+    async fn load(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError>;
 }
 
 /// A [`SecretReader`] that keeps what it read in memory for a while (the delivery
 /// function: one Secrets Manager call per webhook every few minutes instead of one
 /// per delivery). The stored value is cached, not the answer for one moment, so the
 /// rotation's grace period still ends on time. "No secret" is not cached: a secret
-/// added by the API is used at once. A rotation or removal made elsewhere is seen
-/// within the TTL; one made through this cache at once.
+/// added by the API is used at once; nor is a missing header: asked for a header
+/// the cached entry lacks (the API just added it), the cache reads again. A rotation,
+/// a new header value or a removal made elsewhere is seen within the TTL; one made
+/// through this cache at once.
 pub struct CachedSecrets<S = SecretsManagerStore> {
     inner: S,
     ttl: Duration,
-    entries: Mutex<HashMap<WebhookId, (tokio::time::Instant, StoredSecret)>>,
+    entries: Mutex<HashMap<WebhookId, (tokio::time::Instant, SecretEntry)>>,
 }
 
 impl<S> fmt::Debug for CachedSecrets<S> {
@@ -61,7 +66,7 @@ impl<S: SecretLoader> CachedSecrets<S> {
         &self.inner
     }
 
-    fn cached(&self, id: &WebhookId) -> Option<StoredSecret> {
+    fn cached(&self, id: &WebhookId) -> Option<SecretEntry> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(id)
@@ -69,7 +74,7 @@ impl<S: SecretLoader> CachedSecrets<S> {
             .map(|(_, value)| value.clone())
     }
 
-    fn remember(&self, id: &WebhookId, value: StoredSecret) {
+    fn remember(&self, id: &WebhookId, value: SecretEntry) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_CACHED {
             let ttl = self.ttl;
@@ -105,6 +110,18 @@ impl<S: SecretLoader + SecretWriter> SecretWriter for CachedSecrets<S> {
         self.inner.remove(id).await
     }
 
+    async fn remove_signing(&self, id: &WebhookId) -> Result<(), StoreError> {
+        self.forget(id);
+        self.inner.remove_signing(id).await
+    }
+
+    async fn put_headers(&self, id: &WebhookId, headers: &CustomHeaders) -> Result<(), StoreError> {
+        self.forget(id);
+        let written = self.inner.put_headers(id, headers).await;
+        self.forget(id);
+        written
+    }
+
     async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError> {
         self.inner.prepare(id).await
     }
@@ -117,14 +134,39 @@ impl<S: SecretLoader> SecretReader for CachedSecrets<S> {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError> {
-        if let Some(value) = self.cached(id) {
-            return Ok(Some(value.signing(now)));
+        if let Some(signing) = self.cached(id).and_then(|value| value.signing(now)) {
+            return Ok(Some(signing));
         }
+        Ok(self.reload(id).await?.and_then(|value| value.signing(now)))
+    }
+
+    async fn headers(
+        &self,
+        id: &WebhookId,
+        names: &[String],
+    ) -> Result<Option<CustomHeaders>, StoreError> {
+        if names.is_empty() {
+            return Ok(Some(CustomHeaders::default()));
+        }
+        if let Some(found) = self
+            .cached(id)
+            .and_then(|value| value.headers.covering(names))
+        {
+            return Ok(Some(found));
+        }
+        let loaded = self.reload(id).await?.unwrap_or_default();
+        Ok(loaded.headers.covering(names))
+    }
+}
+
+impl<S: SecretLoader> CachedSecrets<S> {
+    /// Reads the entry from the store, remembering it when there is one.
+    async fn reload(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError> {
         let loaded = self.inner.load(id).await?;
         if let Some(value) = &loaded {
             self.remember(id, value.clone());
         }
-        Ok(loaded.map(|value| value.signing(now)))
+        Ok(loaded)
     }
 }
 
@@ -144,7 +186,7 @@ mod tests {
     /// An in-memory loader that counts its loads.
     #[derive(Clone, Default)]
     struct Counting {
-        values: Arc<Mutex<HashMap<WebhookId, StoredSecret>>>,
+        values: Arc<Mutex<HashMap<WebhookId, SecretEntry>>>,
         loads: Arc<AtomicUsize>,
     }
 
@@ -157,16 +199,39 @@ mod tests {
             now: Timestamp,
         ) -> Result<SecretRef, StoreError> {
             let mut values = self.values.lock().unwrap();
-            let next = match values.get(id) {
-                Some(old) => old.rotated(secret, now),
-                None => StoredSecret::new(secret),
-            };
+            let next = values
+                .get(id)
+                .cloned()
+                .unwrap_or_default()
+                .with_secret(secret, now);
             values.insert(id.clone(), next);
             Ok(SecretRef::new(format!("ref:{id}")))
         }
 
         async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
             self.values.lock().unwrap().remove(id);
+            Ok(())
+        }
+
+        async fn remove_signing(&self, id: &WebhookId) -> Result<(), StoreError> {
+            let mut values = self.values.lock().unwrap();
+            let next = values.get(id).cloned().unwrap_or_default().without_secret();
+            values.insert(id.clone(), next);
+            Ok(())
+        }
+
+        async fn put_headers(
+            &self,
+            id: &WebhookId,
+            headers: &CustomHeaders,
+        ) -> Result<(), StoreError> {
+            let mut values = self.values.lock().unwrap();
+            let next = values
+                .get(id)
+                .cloned()
+                .unwrap_or_default()
+                .with_headers(headers);
+            values.insert(id.clone(), next);
             Ok(())
         }
 
@@ -177,7 +242,7 @@ mod tests {
 
     #[async_trait]
     impl SecretLoader for Counting {
-        async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError> {
+        async fn load(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError> {
             self.loads.fetch_add(1, Ordering::SeqCst);
             Ok(self.values.lock().unwrap().get(id).cloned())
         }
@@ -221,5 +286,39 @@ mod tests {
         );
         cache.remove(&id).await.unwrap();
         assert_eq!(cache.get(&id, at(4)).await.unwrap(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_header_the_cached_entry_lacks_is_read_again_and_a_new_secret_too() {
+        // GIVEN a cached entry with header A only, no secret
+        let inner = Counting::default();
+        let cache = CachedSecrets::new(inner.clone(), Duration::from_secs(300));
+        let id = WebhookId::from_trusted("wh_1");
+        let only_a = CustomHeaders::from_stored([("A".to_owned(), "1".to_owned())]);
+        inner.put_headers(&id, &only_a).await.unwrap();
+        assert_eq!(
+            cache.headers(&id, &["A".into()]).await.unwrap(),
+            Some(only_a.clone())
+        );
+        assert_eq!(inner.loads.load(Ordering::SeqCst), 1);
+        // WHEN the API (elsewhere) adds header B and a secret, within the TTL
+        let both = CustomHeaders::from_stored([
+            ("A".to_owned(), "1".to_owned()),
+            ("B".to_owned(), "2".to_owned()),
+        ]);
+        inner.put_headers(&id, &both).await.unwrap();
+        inner.put(&id, "new-secret", at(1)).await.unwrap();
+        // THEN asking for A is served from memory, but asking for B or the secret
+        // reads the store again and finds them
+        assert_eq!(
+            cache.headers(&id, &["A".into()]).await.unwrap(),
+            Some(only_a)
+        );
+        assert_eq!(inner.loads.load(Ordering::SeqCst), 1);
+        let names = ["A".to_owned(), "B".to_owned()];
+        assert_eq!(cache.headers(&id, &names).await.unwrap(), Some(both));
+        assert_eq!(inner.loads.load(Ordering::SeqCst), 2);
+        assert!(cache.get(&id, at(2)).await.unwrap().is_some());
+        assert_eq!(cache.headers(&id, &["C".into()]).await.unwrap(), None);
     }
 }

@@ -1,14 +1,16 @@
-//! Signing secrets in Secrets Manager: one secret per webhook, named
-//! `{SECRET_PREFIX}{webhook_id}`, whose value is the JSON
-//! `{"current": "...", "previous": "..."|null, "rotated_at": "<RFC 3339>"|null}`, so
-//! one `GetSecretValue` gives both secrets of a rotation. Secret values never appear
-//! in a log line or an error.
+//! Signing secrets and custom header values in Secrets Manager: one secret per
+//! webhook, named `{SECRET_PREFIX}{webhook_id}`, whose value is the JSON of core's
+//! [`SecretEntry`]: `{"current": "..."|null, "previous": "..."|null, "rotated_at":
+//! "<RFC 3339>"|null, "headers"?: {...}}`, so one `GetSecretValue` gives both secrets
+//! of a rotation and the headers. Values never appear in a log line or an error.
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::Client;
+use webhooks_core::domain::custom_headers::CustomHeaders;
 use webhooks_core::domain::ids::WebhookId;
-use webhooks_core::domain::secret::{SecretRef, StoredSecret};
+use webhooks_core::domain::secret::SecretRef;
+use webhooks_core::domain::secret_entry::SecretEntry;
 use webhooks_core::domain::signing::SigningSecrets;
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{SecretReader, SecretWriter, StoreError};
@@ -23,21 +25,25 @@ pub const RECOVERY_WINDOW_DAYS: i64 = 7;
 /// Tries of a `put` that races another writer of the same secret.
 const PUT_TRIES: usize = 3;
 
-/// The JSON text of a stored secret, and its parsing: the value type and its rotation
-/// rule are core's [`StoredSecret`].
+/// The JSON text of a stored entry, and its parsing: the value type, its JSON and its
+/// rotation rule are core's [`SecretEntry`].
 trait SecretValueJson: Sized {
-    fn to_json(&self) -> String;
+    fn to_json(&self) -> Result<String, StoreError>;
     fn parse(name: &str, text: &str) -> Result<Self, StoreError>;
 }
 
-impl SecretValueJson for StoredSecret {
-    fn to_json(&self) -> String {
-        serde_json::json!({
-            "current": self.current,
-            "previous": self.previous,
-            "rotated_at": self.rotated_at,
+impl SecretValueJson for SecretEntry {
+    fn to_json(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self).map_err(|error| {
+            AwsError::new(
+                "PutSecretValue",
+                format!(
+                    "the secret value could not be written as JSON: {:?}",
+                    error.classify()
+                ),
+            )
+            .into()
         })
-        .to_string()
     }
 
     /// Parses a secret value; the error says where it is malformed but never quotes
@@ -48,7 +54,7 @@ impl SecretValueJson for StoredSecret {
                 "GetSecretValue",
                 format!(
                     "the value of secret {name} is not the expected JSON object \
-                     (current, previous, rotated_at): {:?} error at line {} column {}",
+                     (current, previous, rotated_at, headers): {:?} error at line {} column {}",
                     error.classify(),
                     error.line(),
                     error.column()
@@ -61,7 +67,7 @@ impl SecretValueJson for StoredSecret {
 
 /// What a lookup found.
 enum Lookup {
-    Found(StoredSecret),
+    Found(SecretEntry),
     /// No such secret.
     Missing,
     /// Scheduled for deletion (removed), still restorable.
@@ -98,7 +104,7 @@ impl SecretsManagerStore {
                         format!("secret {name} holds no string value"),
                     ))
                 })?;
-                Ok(Lookup::Found(StoredSecret::parse(name, text)?))
+                Ok(Lookup::Found(SecretEntry::parse(name, text)?))
             }
             Err(error) => match error.as_service_error() {
                 Some(e) if e.is_resource_not_found_exception() => Ok(Lookup::Missing),
@@ -145,12 +151,12 @@ impl SecretsManagerStore {
         }
     }
 
-    async fn put_value(&self, name: &str, value: &StoredSecret) -> Result<SecretRef, StoreError> {
+    async fn put_value(&self, name: &str, value: &SecretEntry) -> Result<SecretRef, StoreError> {
         let output = self
             .client
             .put_secret_value()
             .secret_id(name)
-            .secret_string(value.to_json())
+            .secret_string(value.to_json()?)
             .send()
             .await
             .map_err(sdk_error("PutSecretValue"))?;
@@ -162,14 +168,16 @@ impl SecretsManagerStore {
         &self,
         id: &WebhookId,
         name: &str,
-        value: Option<&StoredSecret>,
+        value: Option<&SecretEntry>,
     ) -> Result<Option<SecretRef>, StoreError> {
         let result = self
             .client
             .create_secret()
             .name(name)
-            .description(format!("Signing secret of webhook {id}"))
-            .set_secret_string(value.map(StoredSecret::to_json))
+            .description(format!(
+                "Signing secret and custom header values of webhook {id}"
+            ))
+            .set_secret_string(value.map(SecretEntry::to_json).transpose()?)
             .send()
             .await;
         match result {
@@ -186,35 +194,41 @@ impl SecretsManagerStore {
     }
 }
 
-#[async_trait]
-impl SecretWriter for SecretsManagerStore {
-    /// Creates the secret (`CreateSecret`), or rotates it (`PutSecretValue` with the
-    /// current value as `previous` and `rotated_at` = `now`). A removed secret is
-    /// restored and overwritten, starting without a previous one. Returns the ARN.
-    async fn put(
+impl SecretsManagerStore {
+    /// Reads the webhook's entry, applies `change` and writes the result: `PutSecretValue`
+    /// on an existing secret, `CreateSecret` on a missing one, `RestoreSecret` first on
+    /// one scheduled for deletion (whose old value is not a predecessor: `change`
+    /// starts from an empty entry), and `DeleteSecret` when the result is empty. The
+    /// ARN, when a value was written.
+    async fn update(
         &self,
         id: &WebhookId,
-        secret: &str,
-        now: Timestamp,
-    ) -> Result<SecretRef, StoreError> {
+        change: impl Fn(&SecretEntry) -> SecretEntry + Send + Sync,
+    ) -> Result<Option<SecretRef>, StoreError> {
         let name = self.secret_name(id);
         let mut exists = false;
         for _ in 0..PUT_TRIES {
-            match self.lookup(&name).await? {
-                Lookup::Found(value) => {
-                    return self.put_value(&name, &value.rotated(secret, now)).await;
+            let lookup = self.lookup(&name).await?;
+            let next = match &lookup {
+                Lookup::Found(value) => change(value),
+                Lookup::Missing | Lookup::Deleted => change(&SecretEntry::default()),
+            };
+            if next.is_empty() {
+                if !matches!(lookup, Lookup::Deleted) {
+                    self.remove(id).await?;
                 }
+                return Ok(None);
+            }
+            match lookup {
+                Lookup::Found(_) => return self.put_value(&name, &next).await.map(Some),
                 // It exists without a value (prepared): this is its first value.
-                Lookup::Missing if exists => {
-                    return self.put_value(&name, &StoredSecret::new(secret)).await;
-                }
+                Lookup::Missing if exists => return self.put_value(&name, &next).await.map(Some),
                 Lookup::Missing => {
-                    let first = StoredSecret::new(secret);
-                    if let Some(arn) = self.create(id, &name, Some(&first)).await? {
-                        return Ok(arn);
+                    if let Some(arn) = self.create(id, &name, Some(&next)).await? {
+                        return Ok(Some(arn));
                     }
                     // It exists: prepared without a value, or created with one by
-                    // another writer meanwhile (then the next lookup rotates it).
+                    // another writer meanwhile (then the next lookup changes that).
                     exists = true;
                 }
                 Lookup::Deleted => {
@@ -224,7 +238,7 @@ impl SecretWriter for SecretsManagerStore {
                         .send()
                         .await
                         .map_err(sdk_error("RestoreSecret"))?;
-                    return self.put_value(&name, &StoredSecret::new(secret)).await;
+                    return self.put_value(&name, &next).await.map(Some);
                 }
             }
         }
@@ -233,6 +247,42 @@ impl SecretWriter for SecretsManagerStore {
             format!("secret {name} kept changing while it was being set"),
         )
         .into())
+    }
+}
+
+#[async_trait]
+impl SecretWriter for SecretsManagerStore {
+    /// Creates the secret (`CreateSecret`), or rotates it (`PutSecretValue` with the
+    /// current value as `previous` and `rotated_at` = `now`), keeping the header values.
+    /// A removed secret is restored and overwritten, starting without a previous one.
+    /// Returns the ARN.
+    async fn put(
+        &self,
+        id: &WebhookId,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<SecretRef, StoreError> {
+        let name = self.secret_name(id);
+        let written = self
+            .update(id, |entry| entry.with_secret(secret, now))
+            .await?;
+        written.ok_or_else(|| {
+            AwsError::new("PutSecretValue", format!("secret {name} was not written")).into()
+        })
+    }
+
+    /// Writes the entry without its signing secret; deletes it (as
+    /// [`remove`](Self::remove)) when no header value is left.
+    async fn remove_signing(&self, id: &WebhookId) -> Result<(), StoreError> {
+        self.update(id, SecretEntry::without_secret).await.map(drop)
+    }
+
+    /// Writes the entry with `headers` in place of its header values; deletes it (as
+    /// [`remove`](Self::remove)) when that leaves neither a secret nor a header.
+    async fn put_headers(&self, id: &WebhookId, headers: &CustomHeaders) -> Result<(), StoreError> {
+        self.update(id, |entry| entry.with_headers(headers))
+            .await
+            .map(drop)
     }
 
     /// Schedules the secret's deletion (`DeleteSecret` with a recovery window of
@@ -288,13 +338,25 @@ impl SecretReader for SecretsManagerStore {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError> {
-        Ok(self.load(id).await?.map(|value| value.signing(now)))
+        Ok(self.load(id).await?.and_then(|value| value.signing(now)))
+    }
+
+    async fn headers(
+        &self,
+        id: &WebhookId,
+        names: &[String],
+    ) -> Result<Option<CustomHeaders>, StoreError> {
+        if names.is_empty() {
+            return Ok(Some(CustomHeaders::default()));
+        }
+        let stored = self.load(id).await?.unwrap_or_default();
+        Ok(stored.headers.covering(names))
     }
 }
 
 #[async_trait]
 impl SecretLoader for SecretsManagerStore {
-    async fn load(&self, id: &WebhookId) -> Result<Option<StoredSecret>, StoreError> {
+    async fn load(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError> {
         match self.lookup(&self.secret_name(id)).await? {
             Lookup::Found(value) => Ok(Some(value)),
             Lookup::Missing | Lookup::Deleted => Ok(None),
@@ -303,44 +365,4 @@ impl SecretLoader for SecretsManagerStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    fn at(seconds: u64) -> Timestamp {
-        Timestamp::parse("2026-11-28T12:00:00Z")
-            .unwrap()
-            .plus(Duration::from_secs(seconds))
-    }
-
-    #[test]
-    fn the_value_is_the_documented_json() {
-        let value = StoredSecret {
-            current: "new-secret".into(),
-            previous: Some("old-secret".into()),
-            rotated_at: Some(at(0)),
-        };
-        let json: serde_json::Value = serde_json::from_str(&value.to_json()).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"current": "new-secret", "previous": "old-secret",
-                "rotated_at": "2026-11-28T12:00:00.000Z"})
-        );
-        let fresh: serde_json::Value =
-            serde_json::from_str(&StoredSecret::new("s").to_json()).unwrap();
-        assert_eq!(
-            fresh,
-            serde_json::json!({"current": "s", "previous": null, "rotated_at": null})
-        );
-    }
-
-    #[test]
-    fn a_malformed_value_is_reported_without_quoting_it() {
-        let error = StoredSecret::parse("webhooks/wh_1", "\"whsec_plaintextSecret\"").unwrap_err();
-        let text = error.to_string();
-        assert!(text.contains("webhooks/wh_1"), "{text}");
-        assert!(!text.contains("plaintextSecret"), "{text}");
-        assert!(!format!("{:?}", StoredSecret::new("hidden-value")).contains("hidden-value"));
-    }
-}
+mod tests;

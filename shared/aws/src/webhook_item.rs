@@ -34,6 +34,9 @@ struct WebhookItem {
     failing_since: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rate_limit_per_second: Option<u32>,
+    /// The custom headers' names (their values are in the secret).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    header_names: Vec<String>,
 }
 
 impl From<&Webhook> for WebhookItem {
@@ -53,6 +56,7 @@ impl From<&Webhook> for WebhookItem {
             updated_at: webhook.updated_at,
             failing_since: webhook.failing_since,
             rate_limit_per_second: webhook.rate_limit_per_second,
+            header_names: webhook.header_names,
         }
     }
 }
@@ -73,6 +77,7 @@ impl From<WebhookItem> for Webhook {
             updated_at: item.updated_at,
             failing_since: item.failing_since,
             rate_limit_per_second: item.rate_limit_per_second,
+            header_names: item.header_names,
         }
     }
 }
@@ -120,6 +125,7 @@ mod tests {
             updated_at: at,
             failing_since: None,
             rate_limit_per_second: None,
+            header_names: Vec::new(),
         }
     }
 
@@ -150,6 +156,7 @@ mod tests {
             !item.contains_key("rate_limit_per_second"),
             "absent, not NULL"
         );
+        assert!(!item.contains_key("header_names"), "absent, not []");
         assert_eq!(
             item["clients"],
             AttributeValue::L(vec![
@@ -168,7 +175,15 @@ mod tests {
         hook.disabled_reason = Some("410 Gone".into());
         hook.failing_since = Some(hook.created_at);
         hook.rate_limit_per_second = Some(250);
+        hook.header_names = vec!["Authorization".into(), "X-Key".into()];
         let item = to_item(&hook).unwrap();
+        assert_eq!(
+            item["header_names"],
+            AttributeValue::L(vec![
+                AttributeValue::S("Authorization".into()),
+                AttributeValue::S("X-Key".into())
+            ])
+        );
         assert_eq!(item["clients"], AttributeValue::S("all".into()));
         assert_eq!(
             item["rate_limit_per_second"],

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::domain::custom_headers::CustomHeaders;
 use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, WebhookId};
@@ -167,9 +168,17 @@ pub trait SecretReader: Send + Sync {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError>;
+    /// The values of the named custom headers, when every one of them is stored
+    /// (`None` when one is not); asked for none, an empty set. A store that caches
+    /// reads again before it answers `None`.
+    async fn headers(
+        &self,
+        id: &WebhookId,
+        names: &[String],
+    ) -> Result<Option<CustomHeaders>, StoreError>;
 }
 
-/// Stores, rotates and removes secrets: the admin API.
+/// Stores, rotates and removes secrets and custom header values: the admin API.
 #[async_trait]
 pub trait SecretWriter: Send + Sync {
     /// Stores a webhook's signing secret, or rotates it: the previous secret keeps
@@ -180,8 +189,15 @@ pub trait SecretWriter: Send + Sync {
         secret: &str,
         now: Timestamp,
     ) -> Result<SecretRef, StoreError>;
-    /// Removes (or schedules the deletion of) a webhook's secret.
+    /// Removes (or schedules the deletion of) everything stored for a webhook: its
+    /// signing secret and its custom header values.
     async fn remove(&self, id: &WebhookId) -> Result<(), StoreError>;
+    /// Removes a webhook's signing secret, keeping its custom header values (with
+    /// none, as [`remove`](Self::remove)).
+    async fn remove_signing(&self, id: &WebhookId) -> Result<(), StoreError>;
+    /// Replaces a webhook's custom header values with `headers` (empty: none),
+    /// keeping its signing secret.
+    async fn put_headers(&self, id: &WebhookId, headers: &CustomHeaders) -> Result<(), StoreError>;
     /// The reference a webhook's secret has, or will have once [`put`](Self::put),
     /// without storing a value: what the conditional write giving a webhook its first
     /// secret records, before the value is stored (only if that write won).

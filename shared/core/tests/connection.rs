@@ -75,6 +75,7 @@ async fn run(
             current: s.to_owned(),
             previous: None,
         }),
+        headers: Default::default(),
         event_type: Some("report.publish_status"),
         webhook_id: None,
     };

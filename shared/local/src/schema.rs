@@ -59,4 +59,14 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "
     CREATE INDEX IF NOT EXISTS jobs_by_lease ON jobs (leased_until_ms);
     ",
+    // 3: the values of webhooks' custom headers, beside the signing secrets (a webhook
+    // may have either or both); a database from before reads as having none.
+    "
+    CREATE TABLE IF NOT EXISTS custom_headers (
+        webhook_id TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        PRIMARY KEY (webhook_id, name)
+    ) WITHOUT ROWID;
+    ",
 ];

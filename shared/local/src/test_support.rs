@@ -57,5 +57,6 @@ pub fn webhook(url: &str) -> Webhook {
         updated_at: at,
         failing_since: None,
         rate_limit_per_second: None,
+        header_names: Vec::new(),
     }
 }

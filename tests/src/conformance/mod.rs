@@ -17,6 +17,7 @@
 //! ```
 
 pub mod log_store;
+pub mod secret_headers;
 pub mod secret_store;
 pub mod sinks;
 pub mod support;

@@ -8,7 +8,8 @@ use webhooks_core::ports::{SecretStore, ROTATION_GRACE};
 
 use super::support::{at, base_time};
 
-/// Expands to one `#[tokio::test]` per case below; see [`crate::conformance`].
+/// Expands to one `#[tokio::test]` per case below, and the custom-header cases of
+/// [`super::secret_headers`]; see [`crate::conformance`].
 #[macro_export]
 macro_rules! secret_store_conformance {
     ($store:expr) => {
@@ -26,6 +27,7 @@ macro_rules! secret_store_conformance {
                 prepare_names_the_secret_without_storing_one,
             ]
         );
+        $crate::secret_headers_conformance!($store);
     };
 }
 

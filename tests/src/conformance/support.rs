@@ -41,6 +41,7 @@ pub fn webhook(event: &str, clients: ClientScope, enabled: bool) -> Webhook {
         updated_at: base_time(),
         failing_since: None,
         rate_limit_per_second: None,
+        header_names: Vec::new(),
     }
 }
 

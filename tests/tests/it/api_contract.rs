@@ -100,6 +100,7 @@ async fn create_returns_the_webhook_with_a_location_and_never_the_secret() {
         "secret_configured",
         "disabled_reason",
         "rate_limit_per_second",
+        "header_names",
         "version",
         "created_at",
         "updated_at",

@@ -105,13 +105,13 @@ async fn the_openapi_document_states_the_constraints_the_api_enforces() {
             "{name}"
         );
     }
-    // AND only secret and rate_limit_per_second of a PATCH take null
+    // AND only secret, rate_limit_per_second and headers of a PATCH take null
     let update = schema("UpdateWebhook");
     for (field, spec) in update["properties"].as_object().unwrap() {
         let nullable = spec.to_string().contains("\"null\"");
         assert_eq!(
             nullable,
-            ["secret", "rate_limit_per_second"].contains(&field.as_str()),
+            ["secret", "rate_limit_per_second", "headers"].contains(&field.as_str()),
             "UpdateWebhook.{field}: {spec}"
         );
     }

@@ -15,6 +15,7 @@ mod api_recover;
 mod aws;
 mod conformance_memory;
 mod conformance_sqlite;
+mod custom_headers;
 mod delivery_flow;
 mod infra_deployment;
 mod infra_operations;

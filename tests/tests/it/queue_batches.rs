@@ -61,6 +61,7 @@ async fn stores_with_webhook(dir: &tempfile::TempDir, url: &str) -> LocalStores 
         updated_at: now,
         failing_since: None,
         rate_limit_per_second: None,
+        header_names: Vec::new(),
     };
     use webhooks_core::ports::WebhookRegistry;
     stores.webhooks.insert(&webhook).await.unwrap();

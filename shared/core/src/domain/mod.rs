@@ -3,11 +3,13 @@
 //! signing, ids and time).
 
 pub mod catalogue;
+pub mod custom_headers;
 pub mod delivery_log;
 pub mod event;
 pub mod ids;
 pub mod retry;
 pub mod secret;
+pub mod secret_entry;
 pub mod signing;
 pub mod task;
 pub mod time;

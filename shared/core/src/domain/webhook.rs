@@ -58,6 +58,10 @@ pub struct Webhook {
     /// `None`: no limit. Stored webhooks from before the field read as `None`.
     #[serde(default)]
     pub rate_limit_per_second: Option<u32>,
+    /// The names of its custom headers, sorted; their values are in the secret store.
+    /// Stored webhooks from before the field read as having none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub header_names: Vec<String>,
 }
 
 impl Webhook {
@@ -77,6 +81,7 @@ impl Webhook {
             secret_configured: self.secret_ref.is_some(),
             disabled_reason: self.disabled_reason.clone(),
             rate_limit_per_second: self.rate_limit_per_second,
+            header_names: self.header_names.clone(),
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -99,6 +104,8 @@ pub struct WebhookView {
     /// Requests a second at most; `null`: no limit.
     #[schema(minimum = 1, maximum = 10000)]
     pub rate_limit_per_second: Option<u32>,
+    /// The names of its custom headers, sorted (their values are write-only).
+    pub header_names: Vec<String>,
     pub version: u64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -127,6 +134,7 @@ mod tests {
             updated_at: at,
             failing_since: None,
             rate_limit_per_second: None,
+            header_names: Vec::new(),
         }
     }
 
@@ -192,5 +200,22 @@ mod tests {
         // WHEN it is read THEN it has no rate limit
         let read: Webhook = serde_json::from_value(stored).unwrap();
         assert_eq!(read.rate_limit_per_second, None);
+    }
+
+    #[test]
+    fn header_names_are_shown_and_an_older_webhook_reads_without_them() {
+        // GIVEN a webhook with custom headers, and a stored one from before the field
+        let mut with_headers = webhook(ClientScope::all(), true);
+        with_headers.header_names = vec!["Authorization".into()];
+        let old = serde_json::to_value(webhook(ClientScope::all(), true)).unwrap();
+        // WHEN the first is shown and the second read
+        let shown = serde_json::to_value(with_headers.view()).unwrap();
+        let read: Webhook = serde_json::from_value(old.clone()).unwrap();
+        // THEN the names are listed, and the old one has none (and stores no field)
+        assert_eq!(shown["header_names"], serde_json::json!(["Authorization"]));
+        assert!(old.get("header_names").is_none());
+        assert!(read.header_names.is_empty());
+        let shown_old = serde_json::to_value(read.view()).unwrap();
+        assert_eq!(shown_old["header_names"], serde_json::json!([]));
     }
 }

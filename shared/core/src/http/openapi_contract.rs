@@ -1,8 +1,9 @@
 //! What the generated OpenAPI document cannot say by itself, stated from the rules the
 //! API enforces, so a client generated from the document is right: the event catalogue
 //! as an enum, the bounds of every length and number (from the constants the validators
-//! use), which fields take `null`, the two shapes of `clients`, and the 400 that every
-//! operation with a body answers for a body that is not a JSON object.
+//! use), which fields take `null`, the two shapes of `clients`, the rules of custom
+//! headers (reserved names included), and the 400 that every operation with a body
+//! answers for a body that is not a JSON object.
 
 use serde_json::{json, Map, Value};
 
@@ -11,6 +12,9 @@ use super::validate::{
     GENERATE, MAX_CLIENTS, MAX_CLIENT_ID_CHARS, MAX_NAME_CHARS, MAX_URL_CHARS, SECRET_CHARS,
 };
 use crate::domain::catalogue;
+use crate::domain::custom_headers::{
+    MAX_HEADERS, MAX_HEADER_NAME_CHARS, MAX_HEADER_VALUE_BYTES, RESERVED_NAMES, RESERVED_PREFIXES,
+};
 use crate::domain::webhook::RATE_LIMIT_RANGE;
 
 /// Adds the constraints to the generated document.
@@ -29,6 +33,7 @@ pub(super) fn apply(doc: &mut Value) {
     let rate_limit = json!({"type": ["integer", "null"],
         "minimum": RATE_LIMIT_RANGE.start(), "maximum": RATE_LIMIT_RANGE.end()});
     let client_id = json!({"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_ID_CHARS});
+    let headers = custom_headers_schema();
 
     for schema in ["CreateWebhook", "UpdateWebhook"] {
         let at = format!("/components/schemas/{schema}/properties");
@@ -38,7 +43,15 @@ pub(super) fn apply(doc: &mut Value) {
         replace(doc, &format!("{at}/secret"), &secret);
         replace(doc, &format!("{at}/enabled"), &json!({"type": "boolean"}));
         replace(doc, &format!("{at}/rate_limit_per_second"), &rate_limit);
+        replace(doc, &format!("{at}/headers"), &headers);
     }
+    replace(
+        doc,
+        "/components/schemas/WebhookView/properties/header_names",
+        &json!({"type": "array", "maxItems": MAX_HEADERS, "uniqueItems": true,
+            "items": {"type": "string", "pattern": HEADER_NAME_PATTERN},
+            "description": "The custom headers' names, sorted; their values are never returned."}),
+    );
     replace(
         doc,
         "/components/schemas/UpdateWebhook/properties/clients",
@@ -137,6 +150,43 @@ pub(super) fn apply(doc: &mut Value) {
 /// What a cursor is: unpadded base64url (see [`super::query`]); any such value is a
 /// position to read from, the `next_cursor` of a page being the usual one.
 const CURSOR_PATTERN: &str = "^(?:[A-Za-z0-9_-]{4})*[A-Za-z0-9_-]{2,4}$";
+
+/// An HTTP token (RFC 9110) of 1 to [`MAX_HEADER_NAME_CHARS`] characters.
+const HEADER_NAME_PATTERN: &str = "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$";
+/// Visible ASCII and spaces.
+const HEADER_VALUE_PATTERN: &str = "^[ -~]*$";
+
+/// The custom headers of a create or update body: every rule the API enforces,
+/// reserved names included (spelled without case, as JSON Schema patterns have no
+/// flags). One rule it cannot state: two names differing only in case are refused.
+fn custom_headers_schema() -> Value {
+    let names: Vec<String> = RESERVED_NAMES.iter().map(|n| without_case(n)).collect();
+    let prefixes: Vec<String> = RESERVED_PREFIXES.iter().map(|p| without_case(p)).collect();
+    let reserved = format!("^(?:{})$|^(?:{})", names.join("|"), prefixes.join("|"));
+    or_null(json!({
+        "type": "object",
+        "maxProperties": MAX_HEADERS,
+        "propertyNames": {"type": "string", "minLength": 1, "maxLength": MAX_HEADER_NAME_CHARS,
+            "pattern": HEADER_NAME_PATTERN, "not": {"pattern": reserved}},
+        "additionalProperties": {"type": "string", "maxLength": MAX_HEADER_VALUE_BYTES,
+            "pattern": HEADER_VALUE_PATTERN},
+        "writeOnly": true,
+    }))
+}
+
+/// A regular expression matching `text` in any case: `Host` → `[Hh][Oo][Ss][Tt]`
+/// (the reserved names hold only letters, digits and `-`, none special in a pattern).
+fn without_case(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
 
 /// `schema`, or `null`.
 fn or_null(schema: Value) -> Value {

@@ -10,6 +10,7 @@ use axum::{Json, Router};
 
 use super::{ApiError, ApiResult, FieldError, JsonObject, Problem, MAX_BODY_BYTES};
 use crate::domain::catalogue;
+use crate::domain::custom_headers::CustomHeaders;
 use crate::domain::ids::WebhookId;
 use crate::domain::signing::SigningSecrets;
 use crate::domain::time::Clock;
@@ -18,6 +19,7 @@ use crate::ports::{SecretReader, WebhookReader};
 use crate::usecases::connection::{
     probe, Check, CheckName, CheckStatus, ConnectionReport, ProbeSettings, ProbeTarget,
 };
+use crate::usecases::custom_headers::custom_headers;
 use crate::usecases::signing_secrets::signing_secrets;
 
 pub struct ConnectionContext {
@@ -107,6 +109,7 @@ pub async fn test_unsaved(
             current,
             previous: None,
         }),
+        headers: CustomHeaders::default(),
         event_type: event.as_deref(),
         webhook_id: None,
     };
@@ -140,9 +143,11 @@ pub async fn test_saved(
         .ok_or_else(|| ApiError::NotFound(format!("webhook {id}")))?;
     let now = context.clock.now();
     let secrets = signing_secrets(context.secrets.as_ref(), &webhook, now).await?;
+    let headers = custom_headers(context.secrets.as_ref(), &webhook).await?;
     let target = ProbeTarget {
         url: &webhook.url,
         secrets,
+        headers,
         event_type: Some(&webhook.event),
         webhook_id: Some(&webhook.id),
     };

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::problem::{ApiError, FieldError};
 use crate::domain::catalogue;
+use crate::domain::custom_headers::CustomHeaders;
 use crate::domain::webhook::{ClientScope, RATE_LIMIT_RANGE};
 use crate::outbound::OutboundPolicy;
 pub use crate::usecases::admin::{SecretChange, WebhookFields};
@@ -17,6 +18,7 @@ const FIELDS: &[&str] = &[
     "secret",
     "enabled",
     "rate_limit_per_second",
+    "headers",
 ];
 pub const MAX_URL_CHARS: usize = 2048;
 pub const MAX_CLIENTS: usize = 100;
@@ -57,8 +59,9 @@ pub fn create(
     finish(fields, errors)
 }
 
-/// An update body: any subset; `"secret": null` removes the secret, and
-/// `"rate_limit_per_second": null` the rate limit.
+/// An update body: any subset; `"secret": null` removes the secret,
+/// `"rate_limit_per_second": null` the rate limit, and `"headers": null` the custom
+/// headers (a `headers` object replaces the whole set).
 pub fn update(
     body: &Map<String, Value>,
     policy: &OutboundPolicy,
@@ -94,6 +97,7 @@ fn parse(
                 fields.rate_limit_per_second =
                     record(errors, "rate_limit_per_second", rate_limit(value));
             }
+            "headers" => fields.headers = headers(value, errors),
             unknown => errors.push(FieldError::new(
                 unknown,
                 format!("unknown field; known fields: {}", FIELDS.join(", ")),
@@ -224,6 +228,43 @@ fn rate_limit(value: &Value) -> Result<Option<u32>, String> {
                 RATE_LIMIT_RANGE.end()
             )
         })
+}
+
+/// An object of header names to values, or `null` (none); each broken rule is its own
+/// error, naming the header but never quoting a value.
+fn headers(value: &Value, errors: &mut Vec<FieldError>) -> Option<CustomHeaders> {
+    let given = match value {
+        Value::Null => return Some(CustomHeaders::default()),
+        Value::Object(given) => given,
+        _ => {
+            errors.push(FieldError::new(
+                "headers",
+                "must be an object of header names to string values, or null",
+            ));
+            return None;
+        }
+    };
+    let mut pairs = Vec::with_capacity(given.len());
+    for (name, value) in given {
+        match value.as_str() {
+            Some(text) => pairs.push((name.clone(), text.to_owned())),
+            None => errors.push(FieldError::new(
+                "headers",
+                format!("the value of {name:?} must be a string"),
+            )),
+        }
+    }
+    match CustomHeaders::parse(pairs) {
+        Ok(headers) => Some(headers),
+        Err(refusals) => {
+            errors.extend(
+                refusals
+                    .iter()
+                    .map(|refusal| FieldError::new("headers", refusal.to_string())),
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -51,10 +51,15 @@ pub struct CreateWebhook {
     /// `null` or absent: no limit.
     #[schema(minimum = 1, maximum = 10000)]
     rate_limit_per_second: Option<u32>,
+    /// Custom headers sent with every delivery and connection test: up to 10 names
+    /// (HTTP tokens of at most 64 characters, not a reserved name) to values (visible
+    /// ASCII and spaces, at most 1,024 bytes). Write-only: responses list only
+    /// `header_names`. `null` or absent: none.
+    headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Update body: any subset of the create fields; `"secret": null` removes the secret,
-/// `"rate_limit_per_second": null` the rate limit.
+/// `"rate_limit_per_second": null` the rate limit, `"headers": null` the custom headers.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct UpdateWebhook {
@@ -66,6 +71,9 @@ pub struct UpdateWebhook {
     enabled: Option<bool>,
     #[schema(minimum = 1, maximum = 10000)]
     rate_limit_per_second: Option<u32>,
+    /// The whole new set of custom headers (it replaces the old set; the values of
+    /// headers kept must be given again); `null` removes them. Write-only.
+    headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 fn etag(version: u64) -> HeaderValue {

@@ -32,6 +32,7 @@ pub fn webhook(event: &str) -> Webhook {
         updated_at: base_time(),
         failing_since: None,
         rate_limit_per_second: None,
+        header_names: Vec::new(),
     }
 }
 

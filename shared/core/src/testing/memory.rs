@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 
 use super::lock;
+use crate::domain::custom_headers::CustomHeaders;
 use crate::domain::delivery_log::{LoggedAttempt, Outcome};
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, WebhookId};
-use crate::domain::secret::{SecretRef, StoredSecret};
+use crate::domain::secret::SecretRef;
+use crate::domain::secret_entry::SecretEntry;
 use crate::domain::signing::SigningSecrets;
 use crate::domain::task::DeliveryTask;
 use crate::domain::time::Timestamp;
@@ -115,7 +117,20 @@ impl WebhookRegistry for MemoryWebhookStore {
 /// Signing secrets by webhook, with the previous one kept through a rotation.
 #[derive(Debug, Default)]
 pub struct MemorySecretStore {
-    secrets: Mutex<HashMap<WebhookId, StoredSecret>>,
+    entries: Mutex<HashMap<WebhookId, SecretEntry>>,
+}
+
+impl MemorySecretStore {
+    /// Applies `change` to the webhook's entry, dropping an entry left empty.
+    fn change(&self, id: &WebhookId, change: impl FnOnce(&SecretEntry) -> SecretEntry) {
+        let mut entries = lock(&self.entries);
+        let next = change(entries.get(id).unwrap_or(&SecretEntry::default()));
+        if next.is_empty() {
+            entries.remove(id);
+        } else {
+            entries.insert(id.clone(), next);
+        }
+    }
 }
 
 #[async_trait]
@@ -126,17 +141,22 @@ impl SecretWriter for MemorySecretStore {
         secret: &str,
         now: Timestamp,
     ) -> Result<SecretRef, StoreError> {
-        let mut secrets = lock(&self.secrets);
-        let next = match secrets.get(id) {
-            Some(stored) => stored.rotated(secret, now),
-            None => StoredSecret::new(secret),
-        };
-        secrets.insert(id.clone(), next);
+        self.change(id, |entry| entry.with_secret(secret, now));
         Ok(SecretRef::new(format!("memory:{id}")))
     }
 
     async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
-        lock(&self.secrets).remove(id);
+        lock(&self.entries).remove(id);
+        Ok(())
+    }
+
+    async fn remove_signing(&self, id: &WebhookId) -> Result<(), StoreError> {
+        self.change(id, SecretEntry::without_secret);
+        Ok(())
+    }
+
+    async fn put_headers(&self, id: &WebhookId, headers: &CustomHeaders) -> Result<(), StoreError> {
+        self.change(id, |entry| entry.with_headers(headers));
         Ok(())
     }
 
@@ -152,9 +172,19 @@ impl SecretReader for MemorySecretStore {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError> {
-        Ok(lock(&self.secrets)
+        Ok(lock(&self.entries)
             .get(id)
-            .map(|stored| stored.signing(now)))
+            .and_then(|entry| entry.signing(now)))
+    }
+
+    async fn headers(
+        &self,
+        id: &WebhookId,
+        names: &[String],
+    ) -> Result<Option<CustomHeaders>, StoreError> {
+        let entries = lock(&self.entries);
+        let stored = entries.get(id).map(|entry| &entry.headers);
+        Ok(stored.unwrap_or(&CustomHeaders::default()).covering(names))
     }
 }
 

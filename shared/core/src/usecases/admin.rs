@@ -1,8 +1,10 @@
-//! The admin use case: create, update and delete a webhook with its signing secret.
+//! The admin use case: create, update and delete a webhook with its signing secret and
+//! its custom headers.
 //! The HTTP handlers validate a request into [`WebhookFields`] and call this; what a
 //! change means (a version check, re-enabling starts afresh, a secret generated once)
 //! is decided here.
 
+use crate::domain::custom_headers::CustomHeaders;
 use crate::domain::ids::WebhookId;
 use crate::domain::secret::SecretRef;
 use crate::domain::signing::generate_secret;
@@ -39,6 +41,8 @@ pub struct WebhookFields {
     pub enabled: Option<bool>,
     /// `Some(None)`: remove the limit.
     pub rate_limit_per_second: Option<Option<u32>>,
+    /// The whole new set of custom headers; `Some` of an empty set removes them.
+    pub headers: Option<CustomHeaders>,
 }
 
 /// Why an admin change did not happen.
@@ -94,6 +98,9 @@ fn with_fields(current: &Webhook, fields: WebhookFields) -> Webhook {
     if let Some(rate) = fields.rate_limit_per_second {
         updated.rate_limit_per_second = rate;
     }
+    if let Some(headers) = &fields.headers {
+        updated.header_names = headers.names();
+    }
     if let Some(enabled) = fields.enabled {
         if enabled && !current.enabled {
             updated.disabled_reason = None;
@@ -121,6 +128,7 @@ impl WebhookAdmin<'_> {
         let url = fields.url.ok_or(AdminError::MissingField("url"))?;
         let event = fields.event.ok_or(AdminError::MissingField("event"))?;
         let clients = fields.clients.ok_or(AdminError::MissingField("clients"))?;
+        let headers = fields.headers.unwrap_or_default();
         let now = self.clock.now();
         let id = WebhookId::generate();
         let applied = match &fields.secret {
@@ -142,12 +150,22 @@ impl WebhookAdmin<'_> {
             updated_at: now,
             failing_since: None,
             rate_limit_per_second: fields.rate_limit_per_second.flatten(),
+            header_names: headers.names(),
         };
         if let Err(error) = self.webhooks.insert(&webhook).await {
             if webhook.secret_ref.is_some() {
                 let _ = self.secrets.remove(&id).await;
             }
             return Err(error.into());
+        }
+        // The header values are stored once the webhook's (conditional) insert won;
+        // failing that, the webhook goes again rather than wait for values forever.
+        if !headers.is_empty() {
+            if let Err(error) = self.secrets.put_headers(&id, &headers).await {
+                let _ = self.webhooks.delete(&id).await;
+                let _ = self.secrets.remove(&id).await;
+                return Err(error.into());
+            }
         }
         tracing::info!(webhook_id = %id, event = %webhook.event, "webhook created");
         Ok(Changed {
@@ -192,9 +210,10 @@ impl WebhookAdmin<'_> {
 
     /// One try of [`update`](Self::update) on `current`; `None` when another change
     /// won the race. The secret store is written only once the conditional write of
-    /// the webhook won, so a request that loses leaves no secret of its own behind; a
-    /// first secret's reference is [prepared](SecretWriter::prepare) (no value) for
-    /// that write.
+    /// the webhook won, so a request that loses leaves no secret or header value of its
+    /// own behind; a first secret's reference is [prepared](SecretWriter::prepare) (no
+    /// value) for that write, and header names are recorded on the webhook before
+    /// their values are stored (a delivery in between waits for them).
     async fn update_version(
         &self,
         current: &Webhook,
@@ -228,6 +247,12 @@ impl WebhookAdmin<'_> {
             let applied = self.apply_secret(&current.id, &change, now).await?;
             generated_secret = applied.generated;
         }
+        if let Some(headers) = &fields.headers {
+            // Nothing to replace when there were none and are none.
+            if !(headers.is_empty() && current.header_names.is_empty()) {
+                self.secrets.put_headers(&current.id, headers).await?;
+            }
+        }
         tracing::info!(webhook_id = %updated.id, version = updated.version, "webhook updated");
         Ok(Some(Changed {
             webhook: updated,
@@ -235,14 +260,15 @@ impl WebhookAdmin<'_> {
         }))
     }
 
-    /// Removes a webhook and then its secret; returns what was removed.
+    /// Removes a webhook and then its secret and header values; returns what was
+    /// removed.
     pub async fn delete(&self, id: &WebhookId) -> Result<Webhook, AdminError> {
         let removed = self
             .webhooks
             .delete(id)
             .await?
             .ok_or_else(|| AdminError::NotFound(id.clone()))?;
-        if removed.secret_ref.is_some() {
+        if removed.secret_ref.is_some() || !removed.header_names.is_empty() {
             self.secrets.remove(id).await?;
         }
         tracing::info!(webhook_id = %id, "webhook deleted");
@@ -278,7 +304,7 @@ impl WebhookAdmin<'_> {
                 })
             }
             SecretChange::Remove => {
-                self.secrets.remove(id).await?;
+                self.secrets.remove_signing(id).await?;
                 Ok(AppliedSecret::default())
             }
         }
@@ -287,5 +313,7 @@ impl WebhookAdmin<'_> {
 
 #[cfg(test)]
 mod first_secret_race;
+#[cfg(test)]
+mod headers_tests;
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod connection;
+pub mod custom_headers;
 pub mod delivery;
 pub mod log_writer;
 pub mod recover;

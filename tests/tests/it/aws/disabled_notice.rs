@@ -32,6 +32,7 @@ async fn put(store: &DynamoWebhookStore, name: &str, url: String, event: &str) -
         updated_at: now,
         failing_since: None,
         rate_limit_per_second: None,
+        header_names: Vec::new(),
     };
     store.insert(&webhook).await.expect("insert the webhook");
     webhook

@@ -60,6 +60,7 @@ pub(super) async fn put_webhook(
         updated_at: now,
         failing_since: None,
         rate_limit_per_second: None,
+        header_names: Vec::new(),
     };
     DynamoWebhookStore::new(moto.clients.dynamodb.clone(), table)
         .insert(&webhook)

@@ -224,3 +224,92 @@ fn an_update_with_a_null_rate_limit_removes_it() {
     assert_eq!(removed.rate_limit_per_second, Some(None));
     assert_eq!(left.rate_limit_per_second, None);
 }
+
+#[test]
+fn headers_are_an_object_of_names_to_strings_or_null() {
+    // GIVEN create bodies with a header set, an empty set and null
+    let given = json!({"Authorization": "Splunk t0ken", "X-Channel": ""});
+    // WHEN they are validated
+    let set = create(&object(with("headers", given)), &OutboundPolicy::default()).unwrap();
+    let empty = create(
+        &object(with("headers", json!({}))),
+        &OutboundPolicy::default(),
+    )
+    .unwrap();
+    let null = update(
+        &object(json!({"headers": null})),
+        &OutboundPolicy::default(),
+    )
+    .unwrap();
+    let absent = update(&object(json!({})), &OutboundPolicy::default()).unwrap();
+    // THEN the set is kept by name, {} and null both mean none, absent means unchanged
+    let names = set.headers.map(|h| h.names());
+    assert_eq!(
+        names,
+        Some(vec!["Authorization".into(), "X-Channel".into()])
+    );
+    assert_eq!(empty.headers, Some(CustomHeaders::default()));
+    assert_eq!(null.headers, Some(CustomHeaders::default()));
+    assert_eq!(absent.headers, None);
+}
+
+#[test]
+fn a_refused_header_set_names_each_header_and_never_quotes_a_value() {
+    let cases = [
+        (json!({"Host": "h"}), vec!["Host is reserved"]),
+        (
+            json!({"x-webhook-id": "h"}),
+            vec!["x-webhook-id is reserved"],
+        ),
+        (
+            json!({"Webhook-Signature": "h"}),
+            vec!["Webhook-Signature is reserved"],
+        ),
+        (
+            json!({"X-A": "a", "x-a": "b"}),
+            vec!["X-A and x-a are the same header"],
+        ),
+        (
+            json!({"X-A": 5}),
+            vec!["the value of \"X-A\" must be a string"],
+        ),
+        (
+            json!({"X-A": "s3cr3t\n"}),
+            vec!["the value of X-A must be visible ASCII"],
+        ),
+        (json!(["X-A"]), vec!["must be an object"]),
+        (
+            json!({"Host": "s3cr3t", "Bad Name": "s3cr3t"}),
+            vec!["header name starting \"Bad\"", "Host is reserved"],
+        ),
+    ];
+    for (headers, expected) in cases {
+        // GIVEN a create body with a bad header set WHEN it is validated
+        let errors = errors_of(with("headers", headers.clone()));
+        // THEN every error is on `headers`, says what is wrong, and quotes no value
+        assert_eq!(errors.len(), expected.len(), "{headers}: {errors:?}");
+        for (error, message) in errors.iter().zip(&expected) {
+            assert_eq!(error.field, "headers");
+            assert!(
+                error.message.contains(message),
+                "{headers}: {}",
+                error.message
+            );
+            assert!(!error.message.contains("s3cr3t"), "{}", error.message);
+        }
+    }
+}
+
+#[test]
+fn eleven_headers_are_refused() {
+    // GIVEN eleven headers
+    let eleven: Map<String, Value> = (0..11).map(|i| (format!("X-H{i}"), json!("v"))).collect();
+    // WHEN validated THEN one error says how many are allowed
+    let errors = errors_of(with("headers", Value::Object(eleven)));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].message.contains("at most 10"),
+        "{}",
+        errors[0].message
+    );
+}

@@ -39,6 +39,15 @@ impl SecretWriter for Interleaved<'_> {
         self.inner.remove(id).await
     }
 
+    async fn remove_signing(&self, id: &WebhookId) -> Result<(), StoreError> {
+        self.inner.remove_signing(id).await
+    }
+
+    async fn put_headers(&self, id: &WebhookId, headers: &CustomHeaders) -> Result<(), StoreError> {
+        self.puts.fetch_add(1, Ordering::SeqCst);
+        self.inner.put_headers(id, headers).await
+    }
+
     async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError> {
         let winner = self.winner.lock().unwrap().take();
         if let Some(winner) = winner {

@@ -41,6 +41,7 @@ fn create_fields(secret: Option<SecretChange>) -> WebhookFields {
         secret,
         enabled: None,
         rate_limit_per_second: None,
+        headers: None,
     }
 }
 

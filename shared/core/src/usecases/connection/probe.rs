@@ -9,6 +9,7 @@ use url::{Host, Url};
 use super::report::{CheckName, CheckStatus, ConnectionReport, ReportBuilder};
 use crate::config::DEFAULT_DELIVERY_TIMEOUT;
 use crate::domain::catalogue::{self, TEST_EVENT_TYPE};
+use crate::domain::custom_headers::CustomHeaders;
 use crate::domain::event::Event;
 use crate::domain::ids::{DeliveryId, EventId, WebhookId};
 use crate::domain::signing::{SigningSecrets, HMAC_HEADER};
@@ -42,6 +43,8 @@ impl Default for ProbeSettings {
 pub struct ProbeTarget<'a> {
     pub url: &'a str,
     pub secrets: Option<SigningSecrets>,
+    /// The saved webhook's custom headers (none for an unsaved URL).
+    pub headers: CustomHeaders,
     pub event_type: Option<&'a str>,
     pub webhook_id: Option<&'a WebhookId>,
 }
@@ -378,5 +381,12 @@ fn test_request(
         series_start: 1,
         not_before: None,
     };
-    delivery_request(url.clone(), &task, target.secrets.as_ref(), now, timeout)
+    delivery_request(
+        url.clone(),
+        &task,
+        target.secrets.as_ref(),
+        &target.headers,
+        now,
+        timeout,
+    )
 }

@@ -14,6 +14,7 @@ use crate::domain::time::Timestamp;
 use crate::domain::webhook::Webhook;
 use crate::outbound::{OutboundResponse, SendError};
 use crate::ports::StoreError;
+use crate::usecases::custom_headers::custom_headers;
 use crate::usecases::signing_secrets::signing_secrets;
 
 impl Dispatcher {
@@ -79,11 +80,18 @@ impl Dispatcher {
             return Ok(Outcome::Failed);
         }
         let secrets = signing_secrets(self.ports.secrets.as_ref(), &webhook, now).await?;
+        let custom = custom_headers(self.ports.secrets.as_ref(), &webhook).await?;
         let started = Instant::now();
         let result = match url::Url::parse(&webhook.url) {
             Ok(url) => {
-                let request =
-                    delivery_request(url, task, secrets.as_ref(), now, self.settings.timeout);
+                let request = delivery_request(
+                    url,
+                    task,
+                    secrets.as_ref(),
+                    &custom,
+                    now,
+                    self.settings.timeout,
+                );
                 // Never closed, so acquiring only waits.
                 let _slot = self.requests.acquire().await.ok();
                 self.ports.sender.post(request).await
