@@ -20,6 +20,8 @@ pub struct Config {
     pub delivery_logs_table: String,
     pub retry_queue_url: String,
     pub secret_prefix: String,
+    /// The `webhooks:stack` tag of the secrets it creates (`SECRETS_STACK_TAG`).
+    pub secrets_stack_tag: Option<String>,
     /// Validates webhook URLs as deliveries will (`WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`).
     pub policy: OutboundPolicy,
 }
@@ -31,6 +33,7 @@ impl Config {
             delivery_logs_table: config::delivery_logs_table(env)?,
             retry_queue_url: config::retry_queue_url(env)?,
             secret_prefix: config::secret_prefix(env)?,
+            secrets_stack_tag: config::secrets_stack_tag(env)?,
             // The Lambda functions open no private network unless told to.
             policy: outbound_policy(env, "")?,
         })
@@ -44,10 +47,10 @@ pub fn app(clients: &AwsClients, config: &Config, clock: Arc<dyn Clock>) -> Rout
             clients.dynamodb.clone(),
             &config.webhooks_table,
         )),
-        secrets: Arc::new(SecretsManagerStore::new(
-            clients.secrets.clone(),
-            &config.secret_prefix,
-        )),
+        secrets: Arc::new(
+            SecretsManagerStore::new(clients.secrets.clone(), &config.secret_prefix)
+                .tagged(config.secrets_stack_tag.clone()),
+        ),
         logs: Arc::new(DynamoLogReader::new(
             clients.dynamodb.clone(),
             &config.delivery_logs_table,

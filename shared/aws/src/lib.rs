@@ -34,6 +34,6 @@ pub use log_sink::{BatchFailure, SqsLogSink};
 pub use logs::{DynamoLogReader, DynamoLogStore};
 pub use sdk::AwsClients;
 pub use secret_cache::{CachedSecrets, SecretLoader, DEFAULT_CACHE_TTL};
-pub use secrets::{SecretsManagerStore, RECOVERY_WINDOW_DAYS};
+pub use secrets::{SecretsManagerStore, RECOVERY_WINDOW_DAYS, STACK_TAG_KEY};
 pub use task_queue::SqsTaskQueue;
 pub use webhooks::{DynamoWebhookStore, EVENT_INDEX};

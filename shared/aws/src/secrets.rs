@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use aws_sdk_secretsmanager::types::Tag;
 use aws_sdk_secretsmanager::Client;
 use webhooks_core::domain::custom_headers::CustomHeaders;
 use webhooks_core::domain::ids::WebhookId;
@@ -79,7 +80,12 @@ enum Lookup {
 pub struct SecretsManagerStore {
     client: Client,
     prefix: String,
+    /// The `webhooks:stack` tag's value secrets are created with, when set.
+    stack_tag: Option<String>,
 }
+
+/// The tag naming the stack a secret belongs to (its IAM policies require it).
+pub const STACK_TAG_KEY: &str = "webhooks:stack";
 
 impl SecretsManagerStore {
     /// `prefix` is `SECRET_PREFIX` (see [`crate::config::secret_prefix`]).
@@ -87,6 +93,16 @@ impl SecretsManagerStore {
         Self {
             client,
             prefix: prefix.into(),
+            stack_tag: None,
+        }
+    }
+
+    /// Secrets this store creates carry the tag `webhooks:stack` = `stack`
+    /// (`SECRETS_STACK_TAG`, see [`crate::config::secrets_stack_tag`]).
+    pub fn tagged(self, stack: Option<String>) -> Self {
+        Self {
+            stack_tag: stack,
+            ..self
         }
     }
 
@@ -174,6 +190,11 @@ impl SecretsManagerStore {
             .client
             .create_secret()
             .name(name)
+            .set_tags(
+                self.stack_tag
+                    .as_ref()
+                    .map(|stack| vec![Tag::builder().key(STACK_TAG_KEY).value(stack).build()]),
+            )
             .description(format!(
                 "Signing secret and custom header values of webhook {id}"
             ))

@@ -32,7 +32,7 @@ pub(crate) struct Function {
 }
 
 /// The signing secrets under `SECRET_PREFIX`, as a resource of [`Function::grants`].
-const SECRETS: &str = "secrets under SecretPrefix";
+const SECRETS: &str = "secrets under the stack's secret prefix";
 
 /// Lambda writes a traced invocation's X-Ray segments with the function's role; X-Ray
 /// has no resource-level permissions, so these are the only actions granted on `*`.
@@ -81,6 +81,7 @@ pub(crate) const FUNCTIONS: [Function; 4] = [
             ("secretsmanager:GetSecretValue", SECRETS),
             ("secretsmanager:DescribeSecret", SECRETS),
             ("secretsmanager:CreateSecret", SECRETS),
+            ("secretsmanager:TagResource", SECRETS),
             ("secretsmanager:PutSecretValue", SECRETS),
             ("secretsmanager:RestoreSecret", SECRETS),
             ("secretsmanager:DeleteSecret", SECRETS),
@@ -150,7 +151,7 @@ const FUNCTION_TIMEOUT: &str = "FUNCTION_TIMEOUT_SECONDS";
 
 /// What each environment variable but [`FUNCTION_TIMEOUT`] must be set from (`!Ref` of
 /// a resource or a parameter): the same name always means the same thing.
-const ENV_SOURCES: [(&str, &str); 14] = [
+const ENV_SOURCES: [(&str, &str); 15] = [
     ("WEBHOOKS_TABLE", "WebhooksTable"),
     ("DELIVERY_LOGS_TABLE", "DeliveryLogsTable"),
     ("RETRY_QUEUE_URL", "RetryQueue"),
@@ -165,6 +166,7 @@ const ENV_SOURCES: [(&str, &str); 14] = [
     ("LOG_RETENTION_DAYS", "LogRetentionDays"),
     ("RUST_LOG", "LogLevel"),
     ("METRICS_STACK", "AWS::StackName"),
+    ("SECRETS_STACK_TAG", "AWS::StackName"),
 ];
 
 /// The HTTP API of docs/api.md on API Gateway: the two `/test` routes go to the
@@ -316,6 +318,46 @@ pub(crate) fn sub_of(value: &Value) -> Option<&str> {
     }
 }
 
+/// What a secret prefix value is: `!If [HasSecretPrefix, !Ref SecretPrefix, !Sub
+/// "${AWS::StackName}/"]` reads "the parameter, else the stack's name".
+fn secret_prefix_of(value: &Value) -> &'static str {
+    let Some((name, arguments)) = intrinsic(value) else {
+        return "not an !If";
+    };
+    let arguments = arguments
+        .as_sequence()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    match (name.as_str(), arguments) {
+        ("If", [condition, given, fallback])
+            if condition.as_str() == Some("HasSecretPrefix")
+                && ref_of(given) == Some("SecretPrefix")
+                && sub_of(fallback) == Some("${AWS::StackName}/") =>
+        {
+            "the parameter, else the stack's name"
+        }
+        _ => "another !If",
+    }
+}
+
+/// What a secrets statement's condition asks for.
+fn secret_condition_of(condition: &Value) -> &'static str {
+    let stack = |value: &Value| ref_of(value) == Some("AWS::StackName");
+    let if_exists = &condition["StringEqualsIfExists"]["secretsmanager:ResourceTag/webhooks:stack"];
+    let request = &condition["StringEquals"]["aws:RequestTag/webhooks:stack"];
+    let keys = &condition["ForAllValues:StringEquals"]["aws:TagKeys"];
+    let only_stack_key = one_or_many(keys)
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        == [Some("webhooks:stack")];
+    match condition.as_mapping().map(|m| m.len()) {
+        Some(1) if stack(if_exists) => "not tagged for another stack",
+        Some(2) if stack(request) && only_stack_key => "created with the stack's tag only",
+        _ => "another condition",
+    }
+}
+
 /// The logical id of a resource ARN (`!GetAtt X.Arn`).
 pub(crate) fn arn_of(value: &Value) -> Option<String> {
     match get_att(value)? {
@@ -333,8 +375,13 @@ fn grant_resource(value: &Value) -> String {
         return resource;
     }
     if let Some(sub) = sub_of(value) {
-        let secrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretPrefix}*";
+        let secrets = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Prefix}*";
         if sub == secrets {
+            assert_eq!(
+                secret_prefix_of(&intrinsic(value).unwrap().1.as_sequence().unwrap()[1]["Prefix"]),
+                "the parameter, else the stack's name",
+                "{value:?}"
+            );
             return SECRETS.to_owned();
         }
         if let Some(rest) = sub.strip_prefix("${") {
@@ -573,6 +620,15 @@ fn each_function_gets_exactly_the_environment_it_reads() {
                 // Its value: each_function_timeout_variable_is_its_functions_timeout.
                 continue;
             }
+            if name == "SECRET_PREFIX" {
+                assert_eq!(
+                    secret_prefix_of(value),
+                    "the parameter, else the stack's name",
+                    "{}: SECRET_PREFIX",
+                    f.logical_id
+                );
+                continue;
+            }
             assert_eq!(
                 ref_of(value),
                 Some(sources[name]),
@@ -790,10 +846,22 @@ fn each_function_role_allows_exactly_the_calls_its_code_makes() {
                 Some("Allow"),
                 "{role}: {statement:?}"
             );
-            assert!(
-                statement["Condition"].is_null(),
-                "{role}: no conditions to read"
-            );
+            // Conditions only on the secrets, and only the stack's tag.
+            let condition = &statement["Condition"];
+            if !condition.is_null() {
+                assert_eq!(
+                    secret_condition_of(condition),
+                    if one_or_many(&statement["Action"])
+                        .iter()
+                        .any(|a| a.as_str() == Some("secretsmanager:CreateSecret"))
+                    {
+                        "created with the stack's tag only"
+                    } else {
+                        "not tagged for another stack"
+                    },
+                    "{role}: {statement:?}"
+                );
+            }
             for action in one_or_many(&statement["Action"]) {
                 let action = action.as_str().expect("an action is a string");
                 assert!(!action.contains('*'), "{role}: wildcard action {action}");

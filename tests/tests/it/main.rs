@@ -17,6 +17,7 @@ mod conformance_memory;
 mod conformance_sqlite;
 mod custom_headers;
 mod delivery_flow;
+mod infra_access;
 mod infra_deployment;
 mod infra_operations;
 mod infra_template;

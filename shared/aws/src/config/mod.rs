@@ -77,7 +77,23 @@ pub fn secret_prefix(env: &dyn Env) -> Result<String, ConfigError> {
 /// Required: a deployment whose metrics would mix with another's does not start.
 pub fn metrics_stack(env: &dyn Env) -> Result<String, ConfigError> {
     const NAME: &str = "METRICS_STACK";
-    let value = env.required(NAME)?.trim().to_owned();
+    stack_name(NAME, env.required(NAME)?.trim().to_owned())
+}
+
+/// `SECRETS_STACK_TAG` (optional; the template sets its stack's name): the value of
+/// the `webhooks:stack` tag every secret is created with, which the stack's IAM
+/// policies require of the secrets they touch.
+pub fn secrets_stack_tag(env: &dyn Env) -> Result<Option<String>, ConfigError> {
+    const NAME: &str = "SECRETS_STACK_TAG";
+    env.var(NAME)
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+        .map(|value| stack_name(NAME, value))
+        .transpose()
+}
+
+/// `value` of variable `name`, if it is a CloudFormation stack name.
+fn stack_name(name: &'static str, value: String) -> Result<String, ConfigError> {
     // A CloudFormation stack name: a letter, then letters, digits and hyphens, at most
     // 128 characters; also a valid CloudWatch dimension value.
     let valid = (1..=128).contains(&value.len())
@@ -89,7 +105,7 @@ pub fn metrics_stack(env: &dyn Env) -> Result<String, ConfigError> {
         Ok(value)
     } else {
         Err(ConfigError::new(
-            NAME,
+            name,
             format!(
                 "must be a stack name (a letter, then up to 127 of A-Z a-z 0-9 -), not {value:?}"
             ),
@@ -260,6 +276,19 @@ mod tests {
             let error = metrics_stack(&env(&[("METRICS_STACK", value)])).unwrap_err();
             assert_eq!(error.name, "METRICS_STACK", "{value:?}");
         }
+    }
+
+    #[test]
+    fn the_secrets_stack_tag_is_optional_and_a_stack_name() {
+        // GIVEN none, a stack name, and a value that is not one
+        // THEN none is no tag, the name is the tag, the other names the variable
+        assert_eq!(secrets_stack_tag(&env(&[])).unwrap(), None);
+        assert_eq!(
+            secrets_stack_tag(&env(&[("SECRETS_STACK_TAG", "webhooks-prod")])).unwrap(),
+            Some("webhooks-prod".to_owned())
+        );
+        let error = secrets_stack_tag(&env(&[("SECRETS_STACK_TAG", "web hooks")])).unwrap_err();
+        assert_eq!(error.name, "SECRETS_STACK_TAG");
     }
 
     #[test]
