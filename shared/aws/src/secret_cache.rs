@@ -4,8 +4,11 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 use webhooks_core::domain::custom_headers::CustomHeaders;
@@ -31,7 +34,10 @@ pub trait SecretLoader: Send + Sync {
 /// A [`SecretReader`] that keeps what it read in memory for a while (the delivery
 /// function: one Secrets Manager call per webhook every few minutes instead of one
 /// per delivery). The stored value is cached, not the answer for one moment, so the
-/// rotation's grace period still ends on time. "No secret" is not cached: a secret
+/// rotation's grace period still ends on time. Loads are single-flight: concurrent
+/// misses for one webhook (a cold container's first batch) make one read. Each entry
+/// lives between 80% and 100% of the TTL, spread by webhook id, so entries read together
+/// do not all expire together. "No secret" is not cached: a secret
 /// added by the API is used at once; nor is a missing header: asked for a header
 /// the cached entry lacks (the API just added it), the cache reads again. A rotation,
 /// a new header value or a removal made elsewhere is seen within the TTL; one made
@@ -39,7 +45,12 @@ pub trait SecretLoader: Send + Sync {
 pub struct CachedSecrets<S = SecretsManagerStore> {
     inner: S,
     ttl: Duration,
-    entries: Mutex<HashMap<WebhookId, (tokio::time::Instant, SecretEntry)>>,
+    /// Each entry with the moment it expires and the read that stored it.
+    entries: Mutex<HashMap<WebhookId, (Instant, u64, SecretEntry)>>,
+    /// Counts the reads stored, so a waiting read knows one finished meanwhile.
+    reads: AtomicU64,
+    /// One lock per webhook being read, so concurrent misses wait for one read.
+    loading: Mutex<HashMap<WebhookId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl<S> fmt::Debug for CachedSecrets<S> {
@@ -59,6 +70,8 @@ impl<S: SecretLoader> CachedSecrets<S> {
             inner,
             ttl,
             entries: Mutex::new(HashMap::new()),
+            reads: AtomicU64::new(0),
+            loading: Mutex::new(HashMap::new()),
         }
     }
 
@@ -67,20 +80,43 @@ impl<S: SecretLoader> CachedSecrets<S> {
     }
 
     fn cached(&self, id: &WebhookId) -> Option<SecretEntry> {
+        self.cached_since(id, None)
+    }
+
+    /// The entry, if it has not expired (and, with `after`, was stored by a read
+    /// counted after it).
+    fn cached_since(&self, id: &WebhookId, after: Option<u64>) -> Option<SecretEntry> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
         entries
             .get(id)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, value)| value.clone())
+            .filter(|(expires, _, _)| now < *expires)
+            .filter(|(_, read, _)| after.is_none_or(|after| *read > after))
+            .map(|(_, _, value)| value.clone())
+    }
+
+    /// How long `id`'s entries live: 80–100% of the TTL, the same for one webhook, spread
+    /// across webhooks by a hash of the id.
+    pub fn lifetime(&self, id: &WebhookId) -> Duration {
+        let hash = id
+            .as_str()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let fifth = self.ttl / 5;
+        let shortened = u32::try_from(hash % 1_000).unwrap_or(0);
+        self.ttl - fifth * shortened / 1_000
     }
 
     fn remember(&self, id: &WebhookId, value: SecretEntry) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
         if entries.len() >= MAX_CACHED {
-            let ttl = self.ttl;
-            entries.retain(|_, (at, _)| at.elapsed() < ttl);
+            entries.retain(|_, (expires, _, _)| now < *expires);
         }
-        entries.insert(id.clone(), (tokio::time::Instant::now(), value));
+        let read = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
+        entries.insert(id.clone(), (now + self.lifetime(id), read, value));
     }
 
     fn forget(&self, id: &WebhookId) {
@@ -160,9 +196,30 @@ impl<S: SecretLoader> SecretReader for CachedSecrets<S> {
 }
 
 impl<S: SecretLoader> CachedSecrets<S> {
-    /// Reads the entry from the store, remembering it when there is one.
+    /// Reads the entry from the store, remembering it when there is one. Concurrent
+    /// reads of one webhook wait for the first; one that finds an entry stored while it
+    /// waited takes it without reading again.
     async fn reload(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError> {
-        let loaded = self.inner.load(id).await?;
+        let asked = self.reads.load(Ordering::SeqCst);
+        let lock = {
+            let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(loading.entry(id.clone()).or_default())
+        };
+        let loaded = {
+            let _turn = lock.lock().await;
+            match self.cached_since(id, Some(asked)) {
+                Some(fresh) => Ok(Some(fresh)),
+                None => self.inner.load(id).await,
+            }
+        };
+        {
+            // The last one out forgets the lock (the map and this clone hold it).
+            let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+            if Arc::strong_count(&lock) <= 2 {
+                loading.remove(id);
+            }
+        }
+        let loaded = loaded?;
         if let Some(value) = &loaded {
             self.remember(id, value.clone());
         }
@@ -171,154 +228,4 @@ impl<S: SecretLoader> CachedSecrets<S> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
-    use super::*;
-
-    fn at(seconds: u64) -> Timestamp {
-        Timestamp::parse("2026-11-28T12:00:00Z")
-            .unwrap()
-            .plus(Duration::from_secs(seconds))
-    }
-
-    /// An in-memory loader that counts its loads.
-    #[derive(Clone, Default)]
-    struct Counting {
-        values: Arc<Mutex<HashMap<WebhookId, SecretEntry>>>,
-        loads: Arc<AtomicUsize>,
-    }
-
-    #[async_trait]
-    impl SecretWriter for Counting {
-        async fn put(
-            &self,
-            id: &WebhookId,
-            secret: &str,
-            now: Timestamp,
-        ) -> Result<SecretRef, StoreError> {
-            let mut values = self.values.lock().unwrap();
-            let next = values
-                .get(id)
-                .cloned()
-                .unwrap_or_default()
-                .with_secret(secret, now);
-            values.insert(id.clone(), next);
-            Ok(SecretRef::new(format!("ref:{id}")))
-        }
-
-        async fn remove(&self, id: &WebhookId) -> Result<(), StoreError> {
-            self.values.lock().unwrap().remove(id);
-            Ok(())
-        }
-
-        async fn remove_signing(&self, id: &WebhookId) -> Result<(), StoreError> {
-            let mut values = self.values.lock().unwrap();
-            let next = values.get(id).cloned().unwrap_or_default().without_secret();
-            values.insert(id.clone(), next);
-            Ok(())
-        }
-
-        async fn put_headers(
-            &self,
-            id: &WebhookId,
-            headers: &CustomHeaders,
-        ) -> Result<(), StoreError> {
-            let mut values = self.values.lock().unwrap();
-            let next = values
-                .get(id)
-                .cloned()
-                .unwrap_or_default()
-                .with_headers(headers);
-            values.insert(id.clone(), next);
-            Ok(())
-        }
-
-        async fn prepare(&self, id: &WebhookId) -> Result<SecretRef, StoreError> {
-            Ok(SecretRef::new(format!("ref:{id}")))
-        }
-    }
-
-    #[async_trait]
-    impl SecretLoader for Counting {
-        async fn load(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError> {
-            self.loads.fetch_add(1, Ordering::SeqCst);
-            Ok(self.values.lock().unwrap().get(id).cloned())
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_cache_reads_once_per_ttl_and_not_absence() {
-        let inner = Counting::default();
-        let cache = CachedSecrets::new(inner.clone(), Duration::from_secs(300));
-        let id = WebhookId::from_trusted("wh_1");
-        // No secret: asked every time.
-        assert_eq!(cache.get(&id, at(0)).await.unwrap(), None);
-        assert_eq!(cache.get(&id, at(0)).await.unwrap(), None);
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 2);
-        // A secret set elsewhere is found, then served from memory.
-        inner.put(&id, "first-secret", at(0)).await.unwrap();
-        assert!(cache.get(&id, at(1)).await.unwrap().is_some());
-        assert!(cache.get(&id, at(2)).await.unwrap().is_some());
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 3);
-        // After the TTL it is read again.
-        tokio::time::advance(Duration::from_secs(301)).await;
-        assert!(cache.get(&id, at(3)).await.unwrap().is_some());
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 4);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn changes_through_the_cache_are_seen_at_once() {
-        let inner = Counting::default();
-        let cache = CachedSecrets::new(inner.clone(), Duration::from_secs(300));
-        let id = WebhookId::from_trusted("wh_1");
-        cache.put(&id, "first-secret", at(0)).await.unwrap();
-        assert_eq!(
-            cache.get(&id, at(1)).await.unwrap().unwrap().current,
-            "first-secret"
-        );
-        cache.put(&id, "second-secret", at(2)).await.unwrap();
-        let both = cache.get(&id, at(3)).await.unwrap().unwrap();
-        assert_eq!(
-            (both.current.as_str(), both.previous.as_deref()),
-            ("second-secret", Some("first-secret"))
-        );
-        cache.remove(&id).await.unwrap();
-        assert_eq!(cache.get(&id, at(4)).await.unwrap(), None);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_header_the_cached_entry_lacks_is_read_again_and_a_new_secret_too() {
-        // GIVEN a cached entry with header A only, no secret
-        let inner = Counting::default();
-        let cache = CachedSecrets::new(inner.clone(), Duration::from_secs(300));
-        let id = WebhookId::from_trusted("wh_1");
-        let only_a = CustomHeaders::from_stored([("A".to_owned(), "1".to_owned())]);
-        inner.put_headers(&id, &only_a).await.unwrap();
-        assert_eq!(
-            cache.headers(&id, &["A".into()]).await.unwrap(),
-            Some(only_a.clone())
-        );
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 1);
-        // WHEN the API (elsewhere) adds header B and a secret, within the TTL
-        let both = CustomHeaders::from_stored([
-            ("A".to_owned(), "1".to_owned()),
-            ("B".to_owned(), "2".to_owned()),
-        ]);
-        inner.put_headers(&id, &both).await.unwrap();
-        inner.put(&id, "new-secret", at(1)).await.unwrap();
-        // THEN asking for A is served from memory, but asking for B or the secret
-        // reads the store again and finds them
-        assert_eq!(
-            cache.headers(&id, &["A".into()]).await.unwrap(),
-            Some(only_a)
-        );
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 1);
-        let names = ["A".to_owned(), "B".to_owned()];
-        assert_eq!(cache.headers(&id, &names).await.unwrap(), Some(both));
-        assert_eq!(inner.loads.load(Ordering::SeqCst), 2);
-        assert!(cache.get(&id, at(2)).await.unwrap().is_some());
-        assert_eq!(cache.headers(&id, &["C".into()]).await.unwrap(), None);
-    }
-}
+mod tests;
