@@ -5,61 +5,25 @@
 //! this one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
+
+use common::{delivery, sqs_event, TYPE};
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use lambda_runtime::Context;
 use tracing::Instrument;
-use webhooks_core::domain::time::Clock;
 use webhooks_core::ports::WebhookRegistry;
-use webhooks_core::testing::fakes::{answer, ManualClock, ScriptedSender};
-use webhooks_core::testing::fixtures::{base_time, webhook};
-use webhooks_core::testing::memory::{
-    MemoryDeadLetters, MemoryLogs, MemorySecretStore, MemoryTaskQueue, MemoryWebhookStore,
-};
-use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings};
-use webhooks_delivery::Delivery;
+use webhooks_core::testing::fakes::answer;
+use webhooks_core::testing::fixtures::webhook;
 use webhooks_lambda::capture::CapturedLogs;
 use webhooks_lambda::invocation_span;
-
-const TYPE: &str = "report.publish_status";
-
-fn sqs_event(bodies: &[(&str, &str)]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = bodies
-        .iter()
-        .map(|(id, body)| {
-            let mut message = SqsMessage::default();
-            message.message_id = Some((*id).to_owned());
-            message.body = Some((*body).to_owned());
-            message
-        })
-        .collect();
-    event
-}
 
 #[tokio::test]
 async fn every_log_line_of_an_invocation_carries_its_request_id_and_a_failure_its_ids() {
     // GIVEN the functions' JSON logs captured, and a webhook whose receiver fails
     let logs = CapturedLogs::default();
     let _default = tracing::subscriber::set_default(logs.subscriber());
-    let webhooks = Arc::new(MemoryWebhookStore::default());
-    let clock: Arc<dyn Clock> = Arc::new(ManualClock::at(base_time()));
-    let ports = DeliveryPorts {
-        webhooks: webhooks.clone(),
-        secrets: Arc::new(MemorySecretStore::default()),
-        queue: Arc::new(MemoryTaskQueue::default()),
-        logs: Arc::new(MemoryLogs::default()),
-        sender: Arc::new(ScriptedSender::answering([answer(503)])),
-        clock,
-    };
-    let delivery = Delivery::with_ports(
-        ports,
-        DeliverySettings::default(),
-        Arc::new(MemoryDeadLetters::default()),
-        "webhooks-test",
-    );
+    let (delivery, webhooks) = delivery([answer(503)]);
     let hook = webhook(TYPE);
     webhooks.insert(&hook).await.unwrap();
     let event = format!(r#"{{"id": "evt_1", "type": "{TYPE}", "client_id": "acme"}}"#);
