@@ -3,45 +3,31 @@
 // the whole set (kept headers need their value again), and the values reach receivers.
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import { openBrowser, screenshot, startReceiver, startService } from "./helpers.js";
+import { screenshot, startedAroundTests } from "./helpers.js";
 
-let service;
-let receiver;
-let browser;
-
-before(async () => {
-  receiver = await startReceiver();
-  service = await startService();
-  browser = await openBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await service?.stop();
-  await receiver?.stop();
-});
+const world = startedAroundTests();
 
 const TOKEN = "Splunk c0nsole-t0ken-0001";
 
 async function openEdit(page, name) {
-  await page.goto(service.url);
+  await page.goto(world.service.url);
   await page.getByRole("button", { name: `Actions for ${name}` }).click();
   await page.getByRole("menuitem", { name: "Edit" }).click();
   await page.getByRole("heading", { level: 1, name: /^Edit / }).waitFor();
 }
 
 test("headers are added and removed as rows, masked on edit, kept untouched and replaced whole", { timeout: 120_000 }, async () => {
-  const { page, errors } = browser;
+  const { page, errors } = world.browser;
   const form = page.locator("form");
   const rows = () => form.locator(".header-row");
 
   // GIVEN the new webhook form
-  await page.goto(`${service.url}/#/webhooks/new`);
+  await page.goto(`${world.service.url}/#/webhooks/new`);
   await page.getByRole("heading", { level: 1, name: "New webhook" }).waitFor();
   await page.getByLabel("Name", { exact: true }).fill("Splunk HEC");
-  await page.getByLabel("URL").fill(`${receiver.url}/hec`);
+  await page.getByLabel("URL").fill(`${world.receiver.url}/hec`);
   // WHEN the admin adds three headers and removes the second
   for (const [name, value] of [["Authorization", TOKEN], ["X-Dropped", "gone"], ["X-Channel", "chan-1"]]) {
     await page.getByRole("button", { name: "Add header" }).click();
@@ -56,7 +42,7 @@ test("headers are added and removed as rows, masked on edit, kept untouched and 
   await page.getByRole("button", { name: "Save webhook" }).click();
   await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
   // THEN the webhook has the two headers left
-  const list = (await service.api("GET", "/webhooks")).body.items;
+  const list = (await world.service.api("GET", "/webhooks")).body.items;
   const webhook = list.find((w) => w.name === "Splunk HEC");
   assert.deepEqual(webhook.header_names, ["Authorization", "X-Channel"]);
 
@@ -74,8 +60,8 @@ test("headers are added and removed as rows, masked on edit, kept untouched and 
   await page.getByLabel("Name", { exact: true }).fill("Splunk HEC (prod)");
   await page.getByRole("button", { name: "Save changes" }).click();
   await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
-  await service.api("POST", "/events", { type: "report.publish_status", client_id: "acme", data: {} });
-  const delivered = await receiver.waitFor((r) => r.url === "/hec", "a delivery with the headers");
+  await world.service.api("POST", "/events", { type: "report.publish_status", client_id: "acme", data: {} });
+  const delivered = await world.receiver.waitFor((r) => r.url === "/hec", "a delivery with the headers");
   assert.equal(delivered.headers.authorization, TOKEN);
   assert.equal(delivered.headers["x-channel"], "chan-1");
 
@@ -87,13 +73,13 @@ test("headers are added and removed as rows, masked on edit, kept untouched and 
   const headersError = page.locator("#wh-headers-error");
   await headersError.waitFor({ state: "visible" });
   assert.match(await headersError.textContent(), /Type the value of Authorization again/);
-  assert.equal((await service.api("GET", `/webhooks/${webhook.id}`)).body.header_names.length, 2);
+  assert.equal((await world.service.api("GET", `/webhooks/${webhook.id}`)).body.header_names.length, 2);
 
   // WHEN the admin types it again THEN the whole set is replaced by Authorization alone
   await rows().nth(0).getByLabel(/value$/).fill("Splunk new-t0ken");
   await page.getByRole("button", { name: "Save changes" }).click();
   await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
-  assert.deepEqual((await service.api("GET", `/webhooks/${webhook.id}`)).body.header_names, ["Authorization"]);
+  assert.deepEqual((await world.service.api("GET", `/webhooks/${webhook.id}`)).body.header_names, ["Authorization"]);
 
   // WHEN the admin tries a reserved name THEN the API's 422 shows in the section
   await openEdit(page, "Splunk HEC (prod)");
@@ -108,7 +94,7 @@ test("headers are added and removed as rows, masked on edit, kept untouched and 
   while (await rows().count()) await rows().first().getByRole("button", { name: "Remove" }).click();
   await page.getByRole("button", { name: "Save changes" }).click();
   await page.getByRole("heading", { level: 1, name: "Webhooks" }).waitFor();
-  assert.deepEqual((await service.api("GET", `/webhooks/${webhook.id}`)).body.header_names, []);
+  assert.deepEqual((await world.service.api("GET", `/webhooks/${webhook.id}`)).body.header_names, []);
 
   assert.deepEqual(errors, []);
 });

@@ -11,6 +11,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { after, before } from "node:test";
+
 import { chromium } from "playwright-core";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -175,4 +177,23 @@ export async function screenshot(page, name, { fullPage = false } = {}) {
 /** Lowercase hex HMAC-SHA256 of `body` keyed with the secret's UTF-8 bytes. */
 export function hmacHex(secret, body) {
   return createHmac("sha256", Buffer.from(secret, "utf8")).update(body).digest("hex");
+}
+
+/**
+ * The usual set-up of a test file: a receiver, the service and a browser, started
+ * before its tests and stopped after them. Returns the object they are put in.
+ */
+export function startedAroundTests(serviceOptions = {}) {
+  const world = {};
+  before(async () => {
+    world.receiver = await startReceiver();
+    world.service = await startService(serviceOptions);
+    world.browser = await openBrowser();
+  });
+  after(async () => {
+    await world.browser?.close();
+    await world.service?.stop();
+    await world.receiver?.stop();
+  });
+  return world;
 }
