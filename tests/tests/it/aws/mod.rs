@@ -13,5 +13,6 @@ mod isolation_lambda;
 mod lambda_functions;
 mod log_writer_refusals;
 mod producers;
+mod rate_limit_lambda;
 mod recover_lambda;
 mod secret_tags;
