@@ -82,14 +82,16 @@ async fn a_batch_beyond_a_webhooks_rate_sends_what_the_rate_allows_and_queues_th
     let response = delivery.invoke(events_batch(10)).await;
 
     // THEN no record is handed back, the receiver got what the limit allows (its bucket
-    // starts full: 2), and the other 8 wait on the retry queue as first attempts
+    // starts full: 2), and the others wait on the retry queue as first attempts
     assert_eq!(
         response["batchItemFailures"].as_array().map_or(0, Vec::len),
         0,
         "{response}"
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(receiver.deliveries().len(), 2);
+    // (a loaded machine may take past the half second the third token needs)
+    let sent = receiver.deliveries().len();
+    assert!((2..=3).contains(&sent), "{sent} sent within the limit");
     // (queued with a delay until the bucket refills: read through moto's own view)
     let queued: Vec<Value> = moto
         .held_messages()
@@ -98,9 +100,9 @@ async fn a_batch_beyond_a_webhooks_rate_sends_what_the_rate_allows_and_queues_th
         .filter_map(|held| serde_json::from_str::<Value>(&held.body).ok())
         .filter(|task| task["type"] == "delivery_v1" && task["webhook_id"] == hook.id.as_str())
         .collect();
-    assert_eq!(queued.len(), 8, "{queued:?}");
+    assert_eq!(queued.len(), 10 - sent, "{queued:?}");
     assert!(queued.iter().all(|task| task["attempt"] == 1), "{queued:?}");
-    // AND the log holds only the two attempts made, both succeeded
+    // AND the log holds only the attempts made, all succeeded
     let records = moto.receive_all(&logs).await;
     let outcomes: Vec<String> = records
         .iter()
@@ -116,5 +118,5 @@ async fn a_batch_beyond_a_webhooks_rate_sends_what_the_rate_allows_and_queues_th
             }
         })
         .collect();
-    assert_eq!(outcomes, ["succeeded", "succeeded"], "{records:?}");
+    assert_eq!(outcomes, vec!["succeeded"; sent], "{records:?}");
 }
