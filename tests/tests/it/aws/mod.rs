@@ -8,6 +8,7 @@ mod cli_dlq;
 mod cli_sigv4;
 mod conformance_aws;
 mod conformance_sinks;
+mod custom_headers_lambda;
 mod disabled_notice;
 mod isolation_lambda;
 mod lambda_functions;
