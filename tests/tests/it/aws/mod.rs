@@ -14,3 +14,4 @@ mod lambda_functions;
 mod log_writer_refusals;
 mod producers;
 mod recover_lambda;
+mod stats_lambda;
