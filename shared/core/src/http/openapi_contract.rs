@@ -174,6 +174,30 @@ fn health_schemas(doc: &mut Value, windows: &[Value]) {
         fields.insert("minItems".to_owned(), json!(7));
         fields.insert("maxItems".to_owned(), json!(24));
     }
+    // Every field is always present, `null` or not.
+    for (schema, required) in [
+        (
+            "WebhookStats",
+            &[
+                "window",
+                "attempts",
+                "succeeded",
+                "failed",
+                "success_rate",
+                "latency_ms",
+                "last_success_at",
+                "last_failure_at",
+                "buckets",
+            ][..],
+        ),
+        ("StatsBucket", &["start", "succeeded", "failed", "p95_ms"]),
+    ] {
+        if let Some(Value::Object(fields)) =
+            doc.pointer_mut(&format!("/components/schemas/{schema}"))
+        {
+            fields.insert("required".to_owned(), json!(required));
+        }
+    }
 }
 
 /// What a cursor is: unpadded base64url (see [`super::query`]); any such value is a
