@@ -153,6 +153,8 @@ export const api = {
     request("GET", `/webhooks/${id(webhookId)}/logs/${id(deliveryId)}`).then((r) => r.data),
   redeliver: (webhookId, deliveryId) =>
     request("POST", `/webhooks/${id(webhookId)}/logs/${id(deliveryId)}/redeliver`).then((r) => r.data),
+  stats: (webhookId, window) =>
+    request("GET", `/webhooks/${id(webhookId)}/stats`, { query: { window } }).then((r) => r.data),
   recover: (webhookId, period) =>
     request("POST", `/webhooks/${id(webhookId)}/recover`, { body: period }).then((r) => r.data),
 };

@@ -2,6 +2,7 @@
 
 import { api } from "./api.js";
 import { h, replace } from "./dom.js";
+import { healthIndicator } from "./health.js";
 import { renderReport } from "./report.js";
 import { actionsMenu, confirmDialog, openDialog, status, switchButton } from "./ui.js";
 
@@ -54,6 +55,7 @@ export async function renderList(main) {
       h("th", { scope: "col", text: "URL" }),
       h("th", { scope: "col", text: "Event" }),
       h("th", { scope: "col", text: "Clients" }),
+      h("th", { scope: "col", text: "Health (24 h)" }),
       h("th", { scope: "col", text: "Enabled" }),
       h("th", { scope: "col", class: "col-actions" }, h("span", { class: "visually-hidden", text: "Actions" })))),
     tbody);
@@ -147,6 +149,7 @@ export async function renderList(main) {
       h("td", { class: "cell-url" }, h("span", { class: "mono truncate", title: webhook.url, text: webhook.url })),
       h("td", {}, h("span", { class: "pill mono", text: webhook.event })),
       h("td", { class: "cell-clients", title: Array.isArray(webhook.clients) ? webhook.clients.join(", ") : null, text: clientsText(webhook.clients) }),
+      h("td", { class: "cell-health" }, healthIndicator(webhook.id)),
       h("td", {}, toggle),
       h("td", { class: "col-actions" }, menu));
   }

@@ -1,9 +1,10 @@
-// The delivery log of one webhook: newest first, filtered by outcome, refreshed every
-// few seconds while the tab is visible, one delivery's attempts in a dialog, and
-// Redeliver.
+// The delivery log of one webhook: its health chart above, the attempts newest first,
+// filtered by outcome, refreshed every few seconds while the tab is visible, one
+// delivery's attempts in a dialog, and Redeliver.
 
 import { api, apiBase } from "./api.js";
 import { formatElapsed, h, replace, timeElement } from "./dom.js";
+import { healthSection } from "./health.js";
 import { openDialog, status } from "./ui.js";
 
 const OUTCOMES = ["succeeded", "retrying", "exhausted", "failed", "rejected", "disabled"];
@@ -186,6 +187,7 @@ export async function renderLogs(main, { id }) {
   const more = h("button", { type: "button", class: "btn", text: "Load more", hidden: true });
   const content = h("div", { class: "card", "aria-busy": "true" }, h("p", { class: "empty loading", text: "Loading the delivery log…" }));
   let webhook = null;
+  const health = healthSection(id);
 
   replace(main,
     h("div", { class: "page-header" },
@@ -196,6 +198,7 @@ export async function renderLogs(main, { id }) {
       live,
       recoverButton,
       refresh),
+    health.section,
     content);
 
   api.getWebhook(id).then((found) => {
@@ -301,8 +304,8 @@ export async function renderLogs(main, { id }) {
   document.addEventListener("visibilitychange", onVisible);
 
   filter.addEventListener("change", () => { outcome = filter.value; load(true); });
-  refresh.addEventListener("click", () => load(true));
+  refresh.addEventListener("click", () => { load(true); health.refresh(); });
   recoverButton.addEventListener("click", () => recoverDialog(id, recoverButton, () => addNewest()));
   more.addEventListener("click", () => load(false));
-  await load(true);
+  await Promise.all([load(true), health.refresh()]);
 }

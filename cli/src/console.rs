@@ -97,6 +97,11 @@ const ASSETS: &[Asset] = &[
         content_type: JAVASCRIPT,
         body: include_str!("../../console/logs.js"),
     },
+    Asset {
+        path: "/health.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("../../console/health.js"),
+    },
 ];
 
 /// `GET` routes for every console file. No fallback: the API router has one, and the

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::Router;
 
 use webhooks_aws::{
-    config, AwsClients, DynamoLogReader, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
+    config, AwsClients, DynamoLogReader, DynamoStatsStore, DynamoWebhookStore, SecretsManagerStore,
+    SqsTaskQueue,
 };
 use webhooks_core::config::{outbound_policy, ConfigError, Env};
 use webhooks_core::domain::time::Clock;
@@ -52,6 +53,10 @@ pub fn app(clients: &AwsClients, config: &Config, clock: Arc<dyn Clock>) -> Rout
                 .tagged(config.secrets_stack_tag.clone()),
         ),
         logs: Arc::new(DynamoLogReader::new(
+            clients.dynamodb.clone(),
+            &config.delivery_logs_table,
+        )),
+        stats: Arc::new(DynamoStatsStore::new(
             clients.dynamodb.clone(),
             &config.delivery_logs_table,
         )),

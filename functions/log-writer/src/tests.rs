@@ -11,6 +11,7 @@ use webhooks_core::domain::ids::{DeliveryId, WebhookId};
 use webhooks_core::testing::fakes::PickyLogs;
 use webhooks_core::testing::fixtures::{attempt, base_time};
 use webhooks_core::testing::memory::{MemoryDeadLetters, MemoryLogs};
+use webhooks_core::testing::memory_stats::MemoryStats;
 
 use super::LogWriter;
 
@@ -33,7 +34,8 @@ async fn good_records_are_stored_and_an_unreadable_one_is_dead_lettered() {
     // GIVEN a log writer on an empty log and empty dead letters
     let logs = Arc::new(MemoryLogs::default());
     let dead = Arc::new(MemoryDeadLetters::default());
-    let writer = LogWriter::with_ports(logs.clone(), dead.clone());
+    let writer =
+        LogWriter::with_ports(logs.clone(), Arc::new(MemoryStats::default()), dead.clone());
     let webhook = WebhookId::from_trusted("wh_1");
     let first = attempt(
         &webhook,
@@ -79,7 +81,8 @@ async fn the_answer_lists_only_the_records_the_store_failed_on_for_now() {
         vec![DeliveryId::from_trusted("dlv_3")],
     ));
     let dead = Arc::new(MemoryDeadLetters::default());
-    let writer = LogWriter::with_ports(logs.clone(), dead.clone());
+    let writer =
+        LogWriter::with_ports(logs.clone(), Arc::new(MemoryStats::default()), dead.clone());
     let webhook = WebhookId::from_trusted("wh_1");
     let bodies: Vec<(String, String)> = (1..=4)
         .map(|n| {

@@ -16,6 +16,7 @@ use webhooks_core::domain::ids::{DeliveryId, WebhookId};
 use webhooks_core::testing::fakes::PickyLogs;
 use webhooks_core::testing::fixtures::{attempt, base_time};
 use webhooks_core::testing::memory::MemoryDeadLetters;
+use webhooks_core::testing::memory_stats::MemoryStats;
 use webhooks_lambda::capture::CapturedLogs;
 use webhooks_lambda::{invocation_span, runbook};
 use webhooks_log_writer::LogWriter;
@@ -35,7 +36,11 @@ async fn every_field_and_message_of_the_runbooks_log_writer_queries_is_in_the_fu
         vec![DeliveryId::from_trusted("dlv_2")],
         vec![DeliveryId::from_trusted("dlv_3")],
     ));
-    let writer = LogWriter::with_ports(table, Arc::new(MemoryDeadLetters::default()));
+    let writer = LogWriter::with_ports(
+        table,
+        Arc::new(MemoryStats::default()),
+        Arc::new(MemoryDeadLetters::default()),
+    );
     let webhook = WebhookId::from_trusted("wh_1");
     let mut event = SqsEvent::default();
     event.records = (1..=3)

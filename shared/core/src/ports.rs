@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use crate::domain::custom_headers::CustomHeaders;
 use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
 use crate::domain::event::Event;
+use crate::domain::health::{Granularity, LastSeen, StatsUpdate, Tally};
 use crate::domain::ids::{DeliveryId, WebhookId};
 use crate::domain::secret::SecretRef;
 pub use crate::domain::secret::ROTATION_GRACE;
@@ -295,6 +296,37 @@ pub trait LogReader: Send + Sync {
 /// A whole delivery-log store.
 pub trait LogStore: LogAppender + LogReader {}
 impl<T: LogAppender + LogReader> LogStore for T {}
+
+/// Adds tallied attempts to a webhook's stored stats (`UpdateItem` with `ADD`): the
+/// log writer, after the log append. Adding is not idempotent: callers add each
+/// attempt once where the store can tell (see docs/storage.md).
+#[async_trait]
+pub trait StatsRecorder: Send + Sync {
+    /// Adds every bucket's tally and moves each webhook's latest success and failure
+    /// forward (never back).
+    async fn record(&self, update: &StatsUpdate) -> Result<(), StoreError>;
+}
+
+/// Reads a webhook's stored stats (`Query`, `GetItem`): the API.
+#[async_trait]
+pub trait StatsReader: Send + Sync {
+    /// The stored buckets of one granularity starting from `from` to `to` (both
+    /// included), as (start, tally), in any order; buckets with no attempt may be
+    /// missing.
+    async fn buckets(
+        &self,
+        webhook: &WebhookId,
+        granularity: Granularity,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<(Timestamp, Tally)>, StoreError>;
+    /// The webhook's latest success and failure still kept.
+    async fn last_seen(&self, webhook: &WebhookId) -> Result<LastSeen, StoreError>;
+}
+
+/// A whole stats store.
+pub trait StatsStore: StatsRecorder + StatsReader {}
+impl<T: StatsRecorder + StatsReader> StatsStore for T {}
 
 /// Accepts producers' events (local mode's `POST /events`).
 #[async_trait]

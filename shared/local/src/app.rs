@@ -24,6 +24,7 @@ pub fn http_app(
         webhooks: stores.webhooks.clone(),
         secrets: stores.secrets.clone(),
         logs: stores.logs.clone(),
+        stats: stores.stats.clone(),
         queue: stores.queue.clone(),
         events: Some(stores.queue.clone()),
         clock: stores.clock.clone(),

@@ -12,6 +12,7 @@ mod pruner;
 mod queue;
 mod schema;
 mod secrets;
+mod stats;
 mod webhooks;
 mod worker;
 
@@ -35,6 +36,7 @@ pub use logs::SqliteLogStore;
 pub use pruner::{Pruner, PrunerSettings};
 pub use queue::{DeadJob, Job, JobKind, SqliteQueue};
 pub use secrets::SqliteSecretStore;
+pub use stats::SqliteStatsStore;
 pub use webhooks::SqliteWebhookStore;
 pub use worker::{Worker, WorkerSettings};
 
@@ -49,6 +51,8 @@ pub struct LocalStores {
     pub queue: Arc<SqliteQueue>,
     /// The delivery log and, locally, the log sink.
     pub logs: Arc<SqliteLogStore>,
+    /// The webhooks' health, added to by the log store's appends.
+    pub stats: Arc<SqliteStatsStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -67,6 +71,7 @@ impl LocalStores {
             secrets: Arc::new(SqliteSecretStore::new(db.clone())),
             queue: Arc::new(SqliteQueue::new(db.clone(), clock.clone())),
             logs: Arc::new(SqliteLogStore::new(db.clone())),
+            stats: Arc::new(SqliteStatsStore::new(db.clone())),
             db,
             clock,
         })
@@ -101,6 +106,7 @@ impl LocalStores {
     pub fn pruner(&self, settings: PrunerSettings) -> Pruner {
         Pruner::new(
             SqliteLogStore::clone(&self.logs),
+            SqliteStatsStore::clone(&self.stats),
             self.clock.clone(),
             settings,
         )

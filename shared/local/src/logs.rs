@@ -1,10 +1,12 @@
 //! The delivery log in SQLite, keyed like the DynamoDB table: (webhook id, sort key
 //! `{at}#{delivery_id}#{attempt:04}`), newest first. Locally it is also the log sink:
-//! the worker records attempts straight into it.
+//! the worker records attempts straight into it, and each newly logged attempt is
+//! added to the webhook's stats in the same transaction.
 
 use async_trait::async_trait;
 use rusqlite::params;
 use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
+use webhooks_core::domain::health::tally;
 use webhooks_core::domain::ids::{DeliveryId, WebhookId};
 use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{LogAppender, LogReader, LogSink, Page, StoreError};
@@ -68,25 +70,26 @@ impl LogAppender for SqliteLogStore {
     async fn append(&self, attempts: &[LoggedAttempt]) -> Result<(), StoreError> {
         let rows = attempts
             .iter()
-            .map(Row::of)
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|attempt| Ok((Row::of(attempt)?, attempt.clone())))
+            .collect::<Result<Vec<_>, StoreError>>()?;
         if rows.is_empty() {
             return Ok(());
         }
         // One write, so the rows commit together (and with the writes beside them).
         self.db
             .write(move |conn| {
-                // The same attempt appended twice (a redelivered log message) replaces
-                // itself: the key is the record's identity.
+                // The same attempt appended twice (a redelivered log message) is kept
+                // once, and counted in the stats once: the key is the record's identity.
                 let mut statement = conn
                     .prepare_cached(
-                        "INSERT OR REPLACE INTO delivery_logs
+                        "INSERT OR IGNORE INTO delivery_logs
                          (webhook_id, sk, delivery_id, attempt, outcome, at_ms, body)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     )
                     .or_backend()?;
-                for row in &rows {
-                    statement
+                let mut inserted = Vec::with_capacity(rows.len());
+                for (row, attempt) in &rows {
+                    let changed = statement
                         .execute(params![
                             row.webhook_id,
                             row.sk,
@@ -97,8 +100,11 @@ impl LogAppender for SqliteLogStore {
                             row.body
                         ])
                         .or_backend()?;
+                    if changed > 0 {
+                        inserted.push(attempt);
+                    }
                 }
-                Ok(())
+                crate::stats::add(conn, &tally(inserted))
             })
             .await
     }

@@ -1,5 +1,6 @@
 //! The delivery-log pruner: a task beside the worker that deletes records older than
-//! the retention, once at start and then every `every`, until shutdown.
+//! the retention, and the webhook-stats buckets past their expiry, once at start and
+//! then every `every`, until shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use webhooks_core::ports::StoreError;
 
 use crate::db::duration_millis;
 use crate::logs::SqliteLogStore;
+use crate::stats::SqliteStatsStore;
 
 #[derive(Clone, Debug)]
 pub struct PrunerSettings {
@@ -33,14 +35,21 @@ impl Default for PrunerSettings {
 /// Prunes one database's delivery log.
 pub struct Pruner {
     logs: SqliteLogStore,
+    stats: SqliteStatsStore,
     clock: Arc<dyn Clock>,
     settings: PrunerSettings,
 }
 
 impl Pruner {
-    pub fn new(logs: SqliteLogStore, clock: Arc<dyn Clock>, settings: PrunerSettings) -> Self {
+    pub fn new(
+        logs: SqliteLogStore,
+        stats: SqliteStatsStore,
+        clock: Arc<dyn Clock>,
+        settings: PrunerSettings,
+    ) -> Self {
         Self {
             logs,
+            stats,
             clock,
             settings,
         }
@@ -60,9 +69,11 @@ impl Pruner {
         }
     }
 
-    /// Deletes delivery-log records older than the retention; returns how many.
+    /// Deletes delivery-log records older than the retention and expired stats
+    /// buckets; returns how many records.
     pub async fn prune(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
+        self.stats.prune_expired(now).await?;
         let cutoff = Timestamp::from_unix_millis(
             now.unix_millis()
                 .saturating_sub(duration_millis(self.settings.retention)),
@@ -83,8 +94,9 @@ impl Pruner {
 mod tests {
     use tokio::sync::oneshot;
     use webhooks_core::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+    use webhooks_core::domain::health::Granularity;
     use webhooks_core::domain::ids::{DeliveryId, WebhookId};
-    use webhooks_core::ports::{LogAppender, LogReader};
+    use webhooks_core::ports::{LogAppender, LogReader, StatsReader};
 
     use super::*;
     use crate::test_support::{event, ManualClock};
@@ -143,6 +155,45 @@ mod tests {
         // THEN only the record past the retention is gone
         assert_eq!(pruned, 1);
         assert_eq!(delivery_ids(&stores, &hook).await, ["dlv_new", "dlv_kept"]);
+    }
+
+    #[tokio::test]
+    async fn given_stats_buckets_around_their_expiry_when_pruned_then_only_the_expired_go() {
+        // GIVEN slot buckets (kept 2 hours) from 3 hours and 1 hour ago
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::at("2026-11-28T12:00:00Z");
+        let stores = LocalStores::open(dir.path().join("pruner.db"), clock).unwrap();
+        let hook = WebhookId::from_trusted("wh_1");
+        stores
+            .logs
+            .append(&[
+                logged(&hook, "dlv_old", "2026-11-28T09:00:00Z"),
+                logged(&hook, "dlv_new", "2026-11-28T11:00:00Z"),
+            ])
+            .await
+            .unwrap();
+        // WHEN the pruner prunes
+        stores
+            .pruner(PrunerSettings::default())
+            .prune()
+            .await
+            .unwrap();
+        // THEN only the recent slot is left; the hour buckets (kept 2 days) stay
+        let from = Timestamp::parse("2026-11-28T00:00:00Z").unwrap();
+        let to = Timestamp::parse("2026-11-28T12:00:00Z").unwrap();
+        let slots = stores
+            .stats
+            .buckets(&hook, Granularity::Slot, from, to)
+            .await
+            .unwrap();
+        let starts: Vec<String> = slots.iter().map(|(start, _)| start.to_string()).collect();
+        assert_eq!(starts, ["2026-11-28T11:00:00.000Z"]);
+        let hours = stores
+            .stats
+            .buckets(&hook, Granularity::Hour, from, to)
+            .await
+            .unwrap();
+        assert_eq!(hours.len(), 2);
     }
 
     #[tokio::test]

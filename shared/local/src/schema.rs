@@ -69,4 +69,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (webhook_id, name)
     ) WITHOUT ROWID;
     ",
+    // 4: a webhook's health, tallied as attempts are logged (see `stats.rs`): counts
+    // and a latency histogram (a JSON array of counts) per bucket of each granularity,
+    // and each webhook's latest success and failure. Starts empty: attempts logged
+    // before this migration are not counted.
+    "
+    CREATE TABLE IF NOT EXISTS webhook_stats (
+        webhook_id    TEXT    NOT NULL,
+        granularity   TEXT    NOT NULL,
+        start_ms      INTEGER NOT NULL,
+        succeeded     INTEGER NOT NULL,
+        failed        INTEGER NOT NULL,
+        latency       TEXT    NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (webhook_id, granularity, start_ms)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS webhook_stats_by_expiry ON webhook_stats (expires_at_ms);
+
+    CREATE TABLE IF NOT EXISTS webhook_last_seen (
+        webhook_id      TEXT    PRIMARY KEY NOT NULL,
+        last_success_ms INTEGER,
+        last_failure_ms INTEGER
+    );
+    ",
 ];

@@ -20,6 +20,7 @@ pub mod log_store;
 pub mod secret_headers;
 pub mod secret_store;
 pub mod sinks;
+pub mod stats_store;
 pub mod support;
 pub mod task_queue;
 pub mod webhook_store;

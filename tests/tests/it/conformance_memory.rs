@@ -12,6 +12,7 @@ use webhooks_core::testing::memory::{
     MemoryDeadLetters, MemoryEventSink, MemoryLogs, MemorySecretStore, MemoryTaskQueue,
     MemoryWebhookStore,
 };
+use webhooks_core::testing::memory_stats::MemoryStats;
 use webhooks_tests::conformance::task_queue::QueueProbe;
 
 /// The memory queue, read by taking its due tasks.
@@ -80,4 +81,9 @@ mod event_sink {
 mod dead_letters {
     use super::*;
     webhooks_tests::dead_letters_conformance!(Arc::new(MemoryDeadLetters::default()));
+}
+
+mod stats_store {
+    use super::*;
+    webhooks_tests::stats_store_conformance!(Arc::new(MemoryStats::default()));
 }

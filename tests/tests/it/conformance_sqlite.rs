@@ -14,7 +14,8 @@ use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::task::DeliveryTask;
 use webhooks_core::domain::time::SystemClock;
 use webhooks_core::ports::{
-    EventSink, LogReader, LogSink, LogStore, SecretStore, StoreError, TaskQueue, WebhookStore,
+    EventSink, LogReader, LogSink, LogStore, SecretStore, StatsStore, StoreError, TaskQueue,
+    WebhookStore,
 };
 use webhooks_local::{LocalStores, SqliteQueue, Work};
 use webhooks_tests::conformance::sinks::{EventSinkProbe, LogSinkProbe};
@@ -51,6 +52,10 @@ fn webhook_store() -> Fresh<dyn WebhookStore> {
 
 fn secret_store() -> Fresh<dyn SecretStore> {
     fresh(|stores| stores.secrets.clone() as Arc<dyn SecretStore>)
+}
+
+fn stats_store() -> Fresh<dyn StatsStore> {
+    fresh(|stores| stores.stats.clone() as Arc<dyn StatsStore>)
 }
 
 fn log_store() -> Fresh<dyn LogStore> {
@@ -191,6 +196,11 @@ mod secret_store {
 mod log_store {
     use super::*;
     webhooks_tests::log_store_conformance!(log_store());
+}
+
+mod stats_store {
+    use super::*;
+    webhooks_tests::stats_store_conformance!(stats_store());
 }
 
 mod task_queue {

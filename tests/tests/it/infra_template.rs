@@ -137,6 +137,7 @@ pub(crate) const FUNCTIONS: [Function; 4] = [
             ("logs:CreateLogStream", "LogWriterLogGroup"),
             ("logs:PutLogEvents", "LogWriterLogGroup"),
             ("dynamodb:BatchWriteItem", "DeliveryLogsTable"),
+            ("dynamodb:UpdateItem", "DeliveryLogsTable"),
             ("sqs:SendMessage", "LogsDeadLetterQueue"),
             ("sqs:ReceiveMessage", "LogsQueue"),
             ("sqs:DeleteMessage", "LogsQueue"),
@@ -171,7 +172,7 @@ const ENV_SOURCES: [(&str, &str); 15] = [
 
 /// The HTTP API of docs/api.md on API Gateway: the two `/test` routes go to the
 /// test-connection function, every other one to the api function; no `/events`.
-const ROUTES: [(&str, &str); 13] = [
+const ROUTES: [(&str, &str); 14] = [
     ("GET /event-types", "ApiFunction"),
     ("POST /webhooks", "ApiFunction"),
     ("GET /webhooks", "ApiFunction"),
@@ -187,6 +188,7 @@ const ROUTES: [(&str, &str); 13] = [
         "ApiFunction",
     ),
     ("POST /webhooks/{id}/recover", "ApiFunction"),
+    ("GET /webhooks/{id}/stats", "ApiFunction"),
     ("GET /openapi.json", "ApiFunction"),
 ];
 

@@ -12,6 +12,7 @@ mod api_problems;
 mod api_races;
 mod api_rate_limit;
 mod api_recover;
+mod api_stats;
 mod aws;
 mod conformance_memory;
 mod conformance_sqlite;

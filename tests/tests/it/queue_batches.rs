@@ -198,6 +198,7 @@ async fn the_log_writer_stores_good_records_and_dead_letters_unreadable_ones() {
     let refused = RecordedDeadLetters::default();
     let failed = write_batch(
         stores.logs.as_ref(),
+        stores.stats.as_ref(),
         &refused,
         vec![record("ok", logged), record("junk", "[]".into())],
     )

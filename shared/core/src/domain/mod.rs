@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod custom_headers;
 pub mod delivery_log;
 pub mod event;
+pub mod health;
 pub mod ids;
 pub mod retry;
 pub mod secret;

@@ -11,6 +11,7 @@ mod openapi_contract;
 pub mod problem;
 mod query;
 pub mod recover;
+pub mod stats;
 pub mod test_connection;
 pub mod validate;
 pub mod webhooks;
@@ -29,13 +30,15 @@ pub use problem::{ApiError, ApiResult, FieldError, Problem, PROBLEM_JSON};
 
 use crate::domain::time::Clock;
 use crate::outbound::OutboundPolicy;
-use crate::ports::{EventSink, LogReader, SecretWriter, TaskQueue, WebhookRegistry};
+use crate::ports::{EventSink, LogReader, SecretWriter, StatsReader, TaskQueue, WebhookRegistry};
 
 /// What the API handlers use.
 pub struct ApiContext {
     pub webhooks: Arc<dyn WebhookRegistry>,
     pub secrets: Arc<dyn SecretWriter>,
     pub logs: Arc<dyn LogReader>,
+    /// A webhook's health (`GET /webhooks/{id}/stats`).
+    pub stats: Arc<dyn StatsReader>,
     pub queue: Arc<dyn TaskQueue>,
     /// Present in local mode only: `POST /events`.
     pub events: Option<Arc<dyn EventSink>>,
@@ -79,6 +82,7 @@ pub fn router(state: ApiState) -> Router {
             post(logs::redeliver),
         )
         .route("/webhooks/{id}/recover", post(recover::recover))
+        .route("/webhooks/{id}/stats", get(stats::stats))
         .route("/openapi.json", get(openapi::serve));
     if state.events.is_some() {
         routes = routes.route("/events", post(events::ingest));

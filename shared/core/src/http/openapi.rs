@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{events, logs, problem, recover, webhooks};
+use super::{events, logs, problem, recover, stats, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -11,7 +11,7 @@ use super::{events, logs, problem, recover, webhooks};
     paths(
         events::event_types, events::ingest,
         webhooks::create, webhooks::list, webhooks::get, webhooks::update, webhooks::delete,
-        logs::list, logs::delivery, logs::redeliver, recover::recover,
+        logs::list, logs::delivery, logs::redeliver, recover::recover, stats::stats,
     ),
     components(schemas(problem::Problem, problem::FieldError, crate::domain::delivery_log::Outcome)),
     tags((name = "webhooks"), (name = "logs"), (name = "events"))

@@ -15,6 +15,7 @@ use crate::domain::catalogue;
 use crate::domain::custom_headers::{
     MAX_HEADERS, MAX_HEADER_NAME_CHARS, MAX_HEADER_VALUE_BYTES, RESERVED_NAMES, RESERVED_PREFIXES,
 };
+use crate::domain::health::Window;
 use crate::domain::webhook::RATE_LIMIT_RANGE;
 
 /// Adds the constraints to the generated document.
@@ -144,7 +145,72 @@ pub(super) fn apply(doc: &mut Value) {
         "If-Match",
         &json!({"type": "string", "pattern": "^(\\*|(W/)?\"?[0-9]{1,19}\"?)$"}),
     );
+    let windows: Vec<Value> = Window::ALL.iter().map(|w| json!(w.as_str())).collect();
+    parameter_schema(
+        doc,
+        "/webhooks/{id}/stats",
+        "get",
+        "window",
+        &json!({"type": "string", "enum": windows, "default": Window::default().as_str()}),
+    );
+    health_schemas(doc, &windows);
     bad_body_responses(doc);
+}
+
+/// The stats' window names, and their counts and rates as the numbers they are.
+fn health_schemas(doc: &mut Value, windows: &[Value]) {
+    let stats = "/components/schemas/WebhookStats/properties";
+    replace(
+        doc,
+        &format!("{stats}/window"),
+        &json!({"type": "string", "enum": windows}),
+    );
+    replace(
+        doc,
+        &format!("{stats}/success_rate"),
+        &json!({"type": ["number", "null"], "minimum": 0, "maximum": 1}),
+    );
+    let instant = json!({"type": "string", "format": "date-time"});
+    replace(
+        doc,
+        &format!("{stats}/last_success_at"),
+        &or_null(instant.clone()),
+    );
+    replace(
+        doc,
+        &format!("{stats}/last_failure_at"),
+        &or_null(instant.clone()),
+    );
+    let bucket = "/components/schemas/StatsBucket/properties";
+    replace(doc, &format!("{bucket}/start"), &instant);
+    if let Some(Value::Object(fields)) = doc.pointer_mut(&format!("{stats}/buckets")) {
+        fields.insert("minItems".to_owned(), json!(7));
+        fields.insert("maxItems".to_owned(), json!(24));
+    }
+    // Every field is always present, `null` or not.
+    for (schema, required) in [
+        (
+            "WebhookStats",
+            &[
+                "window",
+                "attempts",
+                "succeeded",
+                "failed",
+                "success_rate",
+                "latency_ms",
+                "last_success_at",
+                "last_failure_at",
+                "buckets",
+            ][..],
+        ),
+        ("StatsBucket", &["start", "succeeded", "failed", "p95_ms"]),
+    ] {
+        if let Some(Value::Object(fields)) =
+            doc.pointer_mut(&format!("/components/schemas/{schema}"))
+        {
+            fields.insert("required".to_owned(), json!(required));
+        }
+    }
 }
 
 /// What a cursor is: unpadded base64url (see [`super::query`]); any such value is a

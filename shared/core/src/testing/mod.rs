@@ -6,6 +6,7 @@
 pub mod fakes;
 pub mod fixtures;
 pub mod memory;
+pub mod memory_stats;
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -11,14 +11,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use webhooks_aws::{
-    CachedSecrets, DynamoLogStore, DynamoWebhookStore, SecretsManagerStore, SqsTaskQueue,
+    CachedSecrets, DynamoLogStore, DynamoStatsStore, DynamoWebhookStore, SecretsManagerStore,
+    SqsTaskQueue,
 };
 use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
 use webhooks_core::domain::time::SystemClock;
 use webhooks_core::ports::{
-    LogAppender, LogReader, LogStore, SecretReader, SecretStore, SecretWriter, StoreError,
-    TaskQueue, WebhookRegistry, WebhookStore,
+    LogAppender, LogReader, LogStore, SecretReader, SecretStore, SecretWriter, StatsStore,
+    StoreError, TaskQueue, WebhookRegistry, WebhookStore,
 };
 use webhooks_tests::conformance::task_queue::QueueProbe;
 use webhooks_tests::moto::Moto;
@@ -42,6 +43,13 @@ async fn log_store() -> Box<dyn LogStore> {
         table,
         RETENTION,
     ))
+}
+
+/// The stats, in their partitions of a fresh delivery-logs table.
+async fn stats_store() -> Box<dyn StatsStore> {
+    let moto = Moto::connect().await;
+    let table = moto.create_delivery_logs_table().await;
+    Box::new(DynamoStatsStore::new(moto.clients.dynamodb.clone(), table))
 }
 
 async fn secret_store() -> Box<dyn SecretStore> {
@@ -143,6 +151,11 @@ mod cached_secret_store {
 mod log_store {
     use super::*;
     webhooks_tests::log_store_conformance!(log_store().await);
+}
+
+mod stats_store {
+    use super::*;
+    webhooks_tests::stats_store_conformance!(stats_store().await);
 }
 
 mod task_queue {

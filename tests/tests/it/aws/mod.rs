@@ -17,3 +17,4 @@ mod producers;
 mod rate_limit_lambda;
 mod recover_lambda;
 mod secret_tags;
+mod stats_lambda;

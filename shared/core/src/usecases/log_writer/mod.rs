@@ -3,18 +3,21 @@
 //! stored (unreadable, or refused by the store on its own) goes to the dead letters
 //! with its reason, once; a record the store failed on for a passing reason
 //! (throttling, an outage) is reported back so SQS retries only it. Good records are
-//! stored whatever their batch-mates are.
+//! stored whatever their batch-mates are. The stored records are then added to the
+//! webhooks' stats, one addition per webhook and bucket of the batch.
 
 mod isolation;
 
 use tracing::{error, info, warn};
 
 use crate::domain::delivery_log::LoggedAttempt;
-use crate::ports::{DeadLetters, LogAppender, QueueMessage, StoreError};
+use crate::domain::health::tally;
+use crate::ports::{DeadLetters, LogAppender, QueueMessage, StatsRecorder, StoreError};
 
 /// Writes a batch; returns the message ids SQS should deliver again.
 pub async fn write_batch(
     store: &dyn LogAppender,
+    stats: &dyn StatsRecorder,
     dead_letters: &dyn DeadLetters,
     records: Vec<QueueMessage>,
 ) -> Vec<String> {
@@ -39,10 +42,10 @@ pub async fn write_batch(
     }
     let attempts: Vec<LoggedAttempt> = readable.iter().map(|(_, a)| a.clone()).collect();
     let results = isolation::append_isolating(store, &attempts).await;
-    let mut written = 0;
+    let mut stored = Vec::with_capacity(readable.len());
     for ((record, attempt), result) in readable.iter().zip(results) {
         match result {
-            Ok(()) => written += 1,
+            Ok(()) => stored.push(attempt),
             Err(refusal @ StoreError::Refused(_)) => {
                 if refuse(dead_letters, record, &refusal.to_string()).await {
                     dead_lettered += 1;
@@ -62,13 +65,32 @@ pub async fn write_batch(
             }
         }
     }
+    add_to_stats(stats, &stored).await;
     info!(
-        written,
+        written = stored.len(),
         dead_lettered,
         retrying = failed.len(),
         "delivery-log batch done"
     );
     failed
+}
+
+/// Adds the stored attempts to the stats. A failure is logged, not retried: the
+/// records are stored, and retrying them would add again whatever part of the
+/// addition the store did make (the stats then miss these attempts).
+async fn add_to_stats(stats: &dyn StatsRecorder, stored: &[&LoggedAttempt]) {
+    let update = tally(stored.iter().copied());
+    if update.is_empty() {
+        return;
+    }
+    if let Err(error) = stats.record(&update).await {
+        error!(
+            attempts = stored.len(),
+            buckets = update.buckets.len(),
+            error = %error,
+            "adding a delivery-log batch to the webhook stats failed; its attempts are not counted",
+        );
+    }
 }
 
 /// Sends a record that can never be stored to the dead letters; false when they

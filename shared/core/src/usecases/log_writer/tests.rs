@@ -6,11 +6,13 @@ use async_trait::async_trait;
 
 use super::write_batch;
 use crate::domain::delivery_log::{LoggedAttempt, Outcome};
+use crate::domain::health::{Granularity, StatsUpdate};
 use crate::domain::ids::{DeliveryId, WebhookId};
-use crate::ports::{DeadLetters, QueueMessage, StoreError};
+use crate::ports::{DeadLetters, QueueMessage, StatsReader, StoreError};
 use crate::testing::fakes::PickyLogs;
 use crate::testing::fixtures::{attempt, base_time};
 use crate::testing::memory::{MemoryDeadLetters, MemoryLogs};
+use crate::testing::memory_stats::MemoryStats;
 
 /// The attempt of delivery `dlv_{n}`.
 fn logged(n: usize) -> LoggedAttempt {
@@ -66,7 +68,7 @@ async fn one_refused_record_is_dead_lettered_alone_and_its_batch_mates_are_store
     let logs = PickyLogs::new(vec![DeliveryId::from_trusted("dlv_42")], vec![]);
     let dead = MemoryDeadLetters::default();
     // WHEN a batch of 100 records, 42 among them, is written
-    let failed = write_batch(&logs, &dead, records(0..100)).await;
+    let failed = write_batch(&logs, &MemoryStats::default(), &dead, records(0..100)).await;
     // THEN nothing is handed back for SQS to retry
     assert_eq!(failed, Vec::<String>::new());
     // AND the 99 others are stored
@@ -99,7 +101,7 @@ async fn several_refused_records_are_each_dead_lettered() {
     let logs = PickyLogs::new(refused, vec![]);
     let dead = MemoryDeadLetters::default();
     // WHEN a batch of 20 records is written
-    let failed = write_batch(&logs, &dead, records(0..20)).await;
+    let failed = write_batch(&logs, &MemoryStats::default(), &dead, records(0..20)).await;
     // THEN the 17 others are stored and none is retried
     assert_eq!(failed, Vec::<String>::new());
     assert_eq!(
@@ -125,7 +127,7 @@ async fn records_the_store_failed_on_for_now_are_handed_back_alone() {
     let logs = PickyLogs::new(vec![], failing);
     let dead = MemoryDeadLetters::default();
     // WHEN a batch of 10 records is written
-    let failed = write_batch(&logs, &dead, records(0..10)).await;
+    let failed = write_batch(&logs, &MemoryStats::default(), &dead, records(0..10)).await;
     // THEN only those two are handed back for SQS to retry, and nothing is dead-lettered
     assert_eq!(failed, ["m-2", "m-7"]);
     assert!(dead.rejected().is_empty());
@@ -149,7 +151,7 @@ async fn an_unreadable_record_goes_to_the_dead_letters_with_its_reason() {
         received_at: base_time(),
     });
     // WHEN a batch of a record and a body that is not one is written
-    let failed = write_batch(&logs, &dead, batch).await;
+    let failed = write_batch(&logs, &MemoryStats::default(), &dead, batch).await;
     // THEN the record is stored and nothing is retried
     assert_eq!(failed, Vec::<String>::new());
     assert_eq!(delivery_ids(&logs.all()), ["dlv_1"]);
@@ -175,9 +177,76 @@ async fn a_refused_record_is_handed_back_when_the_dead_letters_fail() {
         body: "[]".into(),
         received_at: base_time(),
     });
-    let failed = write_batch(&logs, &UnreachableDeadLetters, batch).await;
+    let failed = write_batch(
+        &logs,
+        &MemoryStats::default(),
+        &UnreachableDeadLetters,
+        batch,
+    )
+    .await;
     // THEN the refused and the unreadable records are handed back, for SQS's redrive
     assert_eq!(failed, ["m-junk", "m-1"]);
     // AND the two others are stored
     assert_eq!(delivery_ids(&logs.logs.all()), ["dlv_0", "dlv_2"]);
+}
+
+/// A stats store that cannot be reached.
+struct UnreachableStats;
+
+#[async_trait]
+impl crate::ports::StatsRecorder for UnreachableStats {
+    async fn record(&self, _update: &StatsUpdate) -> Result<(), StoreError> {
+        Err(StoreError::backend("the stats table is unreachable"))
+    }
+}
+
+#[tokio::test]
+async fn only_the_stored_records_are_added_to_the_stats() {
+    // GIVEN a log that refuses delivery 42 and fails delivery 7 for now
+    let logs = PickyLogs::new(
+        vec![DeliveryId::from_trusted("dlv_42")],
+        vec![DeliveryId::from_trusted("dlv_7")],
+    );
+    let stats = MemoryStats::default();
+    // WHEN a batch of 100 succeeded attempts of one webhook is written
+    let failed = write_batch(
+        &logs,
+        &stats,
+        &MemoryDeadLetters::default(),
+        records(0..100),
+    )
+    .await;
+    assert_eq!(failed, ["m-7"]);
+    // THEN the stats count the 98 stored attempts, once each, in every granularity
+    let webhook = WebhookId::from_trusted("wh_1");
+    for granularity in Granularity::ALL {
+        let start = granularity.floor(base_time());
+        let buckets = stats
+            .buckets(&webhook, granularity, start, start)
+            .await
+            .unwrap();
+        assert_eq!(buckets.len(), 1, "{granularity:?}");
+        assert_eq!((buckets[0].1.succeeded, buckets[0].1.failed), (98, 0));
+        assert_eq!(buckets[0].1.latency.total(), 98);
+    }
+    // AND the latest success is the attempts' time
+    let last = stats.last_seen(&webhook).await.unwrap();
+    assert_eq!((last.success, last.failure), (Some(base_time()), None));
+}
+
+#[tokio::test]
+async fn failing_stats_do_not_send_stored_records_back() {
+    // GIVEN a log that takes everything and stats that cannot be reached
+    let logs = MemoryLogs::default();
+    // WHEN a batch is written
+    let failed = write_batch(
+        &logs,
+        &UnreachableStats,
+        &MemoryDeadLetters::default(),
+        records(0..3),
+    )
+    .await;
+    // THEN nothing is retried (the log has them; the stats miss them) and all are stored
+    assert_eq!(failed, Vec::<String>::new());
+    assert_eq!(delivery_ids(&logs.all()), expected_ids(0..3));
 }
