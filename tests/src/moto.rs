@@ -238,16 +238,23 @@ impl Moto {
 
     /// Every message the emulator holds in any queue, delayed ones included, read
     /// through moto's own inspection API (`/moto-api/data.json`): the only way to see
-    /// a message delayed by 15 minutes without waiting for it.
+    /// a message delayed by 15 minutes without waiting for it. That API reads every
+    /// backend's state while other tests change it, and then answers 500 now and
+    /// again: it is asked again, up to 20 times 100 ms apart.
     pub async fn held_messages(&self) -> Vec<HeldMessage> {
         let url = format!("{}/moto-api/data.json", self.endpoint.trim_end_matches('/'));
-        let data: serde_json::Value = reqwest::get(&url)
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .expect("moto's data API")
-            .json()
-            .await
-            .expect("moto's data as JSON");
+        let mut tries = 0;
+        let data: serde_json::Value = loop {
+            tries += 1;
+            let answer = reqwest::get(&url)
+                .await
+                .and_then(reqwest::Response::error_for_status);
+            match answer {
+                Ok(response) => break response.json().await.expect("moto's data as JSON"),
+                Err(error) if tries >= 20 => panic!("moto's data API, {tries} times: {error}"),
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        };
         data["sqs"]["Message"]
             .as_array()
             .into_iter()
