@@ -10,7 +10,8 @@ use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_tests::harness::{event, Harness, Options};
 use webhooks_tests::receiver::Receiver;
 
-const WAIT: Duration = Duration::from_secs(10);
+/// How long a step may take on a loaded machine (the polls below wait up to 20 s too).
+const WAIT: Duration = Duration::from_secs(20);
 
 async fn log(service: &Harness, id: &str) -> Vec<Value> {
     service
@@ -48,7 +49,7 @@ async fn an_outages_failed_deliveries_are_delivered_again_with_their_ids() {
             .filter(|r| r["outcome"] == "exhausted")
             .count()
     };
-    for _ in 0..100 {
+    for _ in 0..400 {
         if exhausted().await == 3 {
             break;
         }
@@ -84,7 +85,7 @@ async fn an_outages_failed_deliveries_are_delivered_again_with_their_ids() {
 
     // WHEN the period is recovered again once they succeeded THEN nothing is queued:
     // their latest attempts in it succeeded
-    for _ in 0..100 {
+    for _ in 0..400 {
         if log(&service, &id)
             .await
             .iter()
