@@ -8,10 +8,11 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use webhooks_aws::config::{self, TimeoutUse};
 use webhooks_aws::limits::MAX_BATCH_ENTRIES;
 use webhooks_aws::{
-    AwsClients, CachedSecrets, DynamoWebhookStore, SecretsManagerStore, SqsDeadLetters, SqsLogSink,
-    SqsTaskQueue, DEFAULT_CACHE_TTL,
+    AwsClients, CachedSecrets, DynamoWebhookStore, HandBack, SecretsManagerStore, SqsDeadLetters,
+    SqsHandBack, SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
 };
 use webhooks_core::config::{max_in_flight_per_webhook, ConfigError, Env, OutboundConfig};
+use webhooks_core::domain::retry::handed_back_visibility;
 use webhooks_core::domain::time::Clock;
 use webhooks_core::metrics::EmfMetrics;
 use webhooks_core::outbound::{GuardedSender, SendError};
@@ -71,6 +72,8 @@ pub struct Delivery {
     dead_letters: Arc<dyn DeadLetters>,
     metrics: Arc<EmfMetrics>,
     clock: Arc<dyn Clock>,
+    /// Asks SQS to deliver handed-back records again soon (on AWS; none in tests).
+    hand_back: Option<SqsHandBack>,
 }
 
 impl Delivery {
@@ -89,6 +92,7 @@ impl Delivery {
             dead_letters,
             metrics,
             clock,
+            hand_back: None,
         }
     }
 
@@ -129,17 +133,21 @@ impl Delivery {
         let settings =
             DeliverySettings::configured(&config.outbound, config.max_in_flight_per_webhook);
         let dead_letters = SqsDeadLetters::new(clients.sqs.clone(), &config.events_dlq_url);
-        Ok(Self::with_ports(
-            ports,
-            settings,
-            Arc::new(dead_letters),
-            &config.metrics_stack,
-        ))
+        Ok(Self {
+            hand_back: Some(SqsHandBack::new(clients.sqs.clone())),
+            ..Self::with_ports(
+                ports,
+                settings,
+                Arc::new(dead_letters),
+                &config.metrics_stack,
+            )
+        })
     }
 
     /// Processes one batch; deliveries that cannot start before `deadline` (less one
     /// delivery timeout) are queued instead.
     pub async fn handle(&self, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
+        let redeliverable = webhooks_lambda::redeliverable(&event);
         let records = webhooks_lambda::queue_messages(event, self.clock.now());
         let failed = process_batch(
             &self.dispatcher,
@@ -148,6 +156,22 @@ impl Delivery {
             Some(deadline),
         )
         .await;
+        // A record handed back failed for a passing reason: it comes back in seconds,
+        // not after the queue's 390 s visibility timeout.
+        if let Some(hand_back) = &self.hand_back {
+            let soon: Vec<HandBack> = redeliverable
+                .into_iter()
+                .filter(|record| failed.contains(&record.message_id))
+                .map(|record| HandBack {
+                    visible_in: handed_back_visibility(record.receive_count),
+                    queue_arn: record.queue_arn,
+                    receipt_handle: record.receipt_handle,
+                })
+                .collect();
+            if !soon.is_empty() {
+                hand_back.hand_back(&soon).await;
+            }
+        }
         webhooks_lambda::batch_response(failed)
     }
 

@@ -80,6 +80,37 @@ pub fn batch_response(failed_message_ids: Vec<String>) -> SqsBatchResponse {
     response
 }
 
+/// A record of a batch, as the queue can be asked to deliver it again sooner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Redeliverable {
+    pub message_id: String,
+    /// The queue's ARN (`eventSourceARN`).
+    pub queue_arn: String,
+    pub receipt_handle: String,
+    /// `ApproximateReceiveCount`: 1 on the first delivery.
+    pub receive_count: u32,
+}
+
+/// The records of `event` that name their queue and receipt (all of them from SQS).
+pub fn redeliverable(event: &SqsEvent) -> Vec<Redeliverable> {
+    event
+        .records
+        .iter()
+        .filter_map(|message| {
+            Some(Redeliverable {
+                message_id: message.message_id.clone()?,
+                queue_arn: message.event_source_arn.clone()?,
+                receipt_handle: message.receipt_handle.clone()?,
+                receive_count: message
+                    .attributes
+                    .get("ApproximateReceiveCount")
+                    .and_then(|count| count.parse().ok())
+                    .unwrap_or(1),
+            })
+        })
+        .collect()
+}
+
 /// The invocation's deadline (`Context::deadline`, unix milliseconds) as an `Instant`.
 pub fn deadline(deadline_unix_ms: u64) -> Instant {
     let now_ms = SystemTime::now()

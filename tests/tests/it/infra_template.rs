@@ -125,6 +125,10 @@ pub(crate) const FUNCTIONS: [Function; 4] = [
             ("sqs:ReceiveMessage", "RetryQueue"),
             ("sqs:DeleteMessage", "RetryQueue"),
             ("sqs:GetQueueAttributes", "RetryQueue"),
+            ("sqs:ChangeMessageVisibility", "EventsQueue"),
+            ("sqs:GetQueueUrl", "EventsQueue"),
+            ("sqs:ChangeMessageVisibility", "RetryQueue"),
+            ("sqs:GetQueueUrl", "RetryQueue"),
         ],
     },
     Function {

@@ -140,3 +140,30 @@ mod tests {
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
     }
 }
+
+/// How long a queue message handed back for now (a record that failed for a passing
+/// reason) stays hidden before the queue delivers it again: 10 s on its first receive,
+/// doubling with each receive, at most 5 minutes (the queues' visibility timeout is
+/// longer: 390 s).
+pub fn handed_back_visibility(receive_count: u32) -> std::time::Duration {
+    const FIRST: u64 = 10;
+    const MOST: u64 = 300;
+    let doublings = receive_count.saturating_sub(1).min(16);
+    std::time::Duration::from_secs((FIRST << doublings).min(MOST))
+}
+
+#[cfg(test)]
+mod handed_back_tests {
+    use super::handed_back_visibility;
+    use std::time::Duration;
+
+    #[test]
+    fn a_handed_back_message_waits_10_s_then_doubling_to_5_minutes() {
+        let waits: Vec<u64> = [0, 1, 2, 3, 5, 6, 100]
+            .into_iter()
+            .map(|receives| handed_back_visibility(receives).as_secs())
+            .collect();
+        assert_eq!(waits, [10, 10, 20, 40, 160, 300, 300]);
+        assert_eq!(handed_back_visibility(u32::MAX), Duration::from_secs(300));
+    }
+}

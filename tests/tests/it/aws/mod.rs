@@ -10,6 +10,7 @@ mod conformance_aws;
 mod conformance_sinks;
 mod custom_headers_lambda;
 mod disabled_notice;
+mod hand_back;
 mod isolation_lambda;
 mod lambda_functions;
 mod log_writer_refusals;
