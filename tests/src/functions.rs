@@ -103,6 +103,30 @@ fn command(name: &str, runtime: &RuntimeApi, env: &[(&str, &str)], moto: &Moto) 
     command
 }
 
+/// An SQS event as the event source mapping of queue `queue` (its name) hands it to a
+/// function: one record per body, `m-{n}` / `r-{n}` its message id and receipt, first
+/// received.
+pub fn sqs_batch(queue: &str, bodies: &[String]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(n, body)| {
+            serde_json::json!({
+                "messageId": format!("m-{n}"),
+                "receiptHandle": format!("r-{n}"),
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795867200000"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{queue}"),
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}
+
 /// A fixture from `tests/fixtures/`, with placeholders (`{{NAME}}`, always inside a
 /// JSON string) replaced by JSON-escaped values.
 pub fn fixture(path: &str, replacements: &[(&str, &str)]) -> Value {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
-    MessageSystemAttributeName, SendMessageBatchRequestEntry,
+    BatchResultErrorEntry, ChangeMessageVisibilityBatchRequestEntry,
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
 };
 use aws_sdk_sqs::Client;
 use webhooks_aws::{sdk, REASON_ATTRIBUTE};
@@ -123,14 +123,7 @@ impl Queues for SqsQueues {
             .send()
             .await
             .map_err(failed("SendMessageBatch", queue))?;
-        Ok(output
-            .failed
-            .into_iter()
-            .map(|f| Failure {
-                id: f.id,
-                message: format!("{} {}", f.code, f.message.unwrap_or_default()),
-            })
-            .collect())
+        Ok(failures(output.failed))
     }
 
     async fn delete(&self, queue: &str, receipts: &[Receipt]) -> Result<Vec<Failure>, CliError> {
@@ -155,14 +148,7 @@ impl Queues for SqsQueues {
             .send()
             .await
             .map_err(failed("DeleteMessageBatch", queue))?;
-        Ok(output
-            .failed
-            .into_iter()
-            .map(|f| Failure {
-                id: f.id,
-                message: format!("{} {}", f.code, f.message.unwrap_or_default()),
-            })
-            .collect())
+        Ok(failures(output.failed))
     }
 
     async fn reveal(&self, queue: &str, receipts: &[Receipt]) -> Result<(), CliError> {
@@ -219,4 +205,15 @@ impl Queues for SqsQueues {
         }
         Ok(urls)
     }
+}
+
+/// The entries a batch call could not carry out, as the port reports them.
+fn failures(failed: Vec<BatchResultErrorEntry>) -> Vec<Failure> {
+    failed
+        .into_iter()
+        .map(|f| Failure {
+            id: f.id,
+            message: format!("{} {}", f.code, f.message.unwrap_or_default()),
+        })
+        .collect()
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::delivery_stack::DeliveryStack;
 use webhooks_aws::{DynamoWebhookStore, SecretsManagerStore};
 use webhooks_core::domain::custom_headers::CustomHeaders;
 use webhooks_core::domain::ids::WebhookId;
@@ -11,8 +12,7 @@ use webhooks_core::domain::signing::verify_standard;
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::{SecretWriter, WebhookRegistry};
-use webhooks_tests::functions::{fixture, Function};
-use webhooks_tests::moto::Moto;
+use webhooks_tests::functions::fixture;
 use webhooks_tests::receiver::Receiver;
 
 const SECRET: &str = "a-fixture-secret-0123";
@@ -20,12 +20,10 @@ const SECRET: &str = "a-fixture-secret-0123";
 #[tokio::test]
 async fn a_delivery_carries_the_webhooks_custom_headers_and_its_signatures() {
     // GIVEN a signed webhook with two custom headers stored beside its secret
-    let moto = Moto::connect().await;
-    let table = moto.create_webhooks_table().await;
-    let retry = moto.create_queue("retry").await;
-    let logs = moto.create_queue("logs").await;
-    let dlq = moto.create_queue("events-dlq").await;
-    let prefix = moto.secret_prefix();
+    let stack = DeliveryStack::create().await;
+    let moto = &stack.moto;
+    let table = stack.table.clone();
+    let prefix = stack.prefix.clone();
     let receiver = Receiver::start(vec![200]).await;
     let secrets = SecretsManagerStore::new(moto.clients.secrets.clone(), &prefix);
     let id = WebhookId::generate();
@@ -59,22 +57,7 @@ async fn a_delivery_carries_the_webhooks_custom_headers_and_its_signatures() {
         .insert(&hook)
         .await
         .expect("insert the webhook");
-    let delivery = Function::start(
-        "delivery",
-        &[
-            ("WEBHOOKS_TABLE", &table),
-            ("RETRY_QUEUE_URL", &retry),
-            ("LOGS_QUEUE_URL", &logs),
-            ("EVENTS_DLQ_URL", &dlq),
-            ("METRICS_STACK", "webhooks-test"),
-            ("SECRET_PREFIX", &prefix),
-            ("DELIVERY_TIMEOUT_MS", "2000"),
-            ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
-            ("WEBHOOKS_REQUIRE_HTTPS", "false"),
-        ],
-        &moto,
-    )
-    .await;
+    let delivery = stack.delivery(&[]).await;
 
     // WHEN an event of its type arrives
     delivery.invoke(fixture("sqs/event.json", &[])).await;

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
+use super::delivery_stack::DeliveryStack;
 use serde_json::Value;
 use webhooks_aws::DynamoWebhookStore;
 use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::{WebhookReader, WebhookRegistry};
-use webhooks_tests::functions::{fixture, Function};
-use webhooks_tests::moto::Moto;
+use webhooks_tests::functions::fixture;
 use webhooks_tests::receiver::Receiver;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -42,11 +42,10 @@ async fn put(store: &DynamoWebhookStore, name: &str, url: String, event: &str) -
 async fn a_webhook_disabled_by_a_410_is_announced_to_the_one_subscribed_to_the_notice() {
     // GIVEN a webhook of the fixture event's type whose receiver answers 410, and one
     // subscribed to webhook.disabled
-    let moto = Moto::connect().await;
-    let table = moto.create_webhooks_table().await;
-    let retry_queue = moto.create_queue("retry").await;
-    let logs_queue = moto.create_queue("logs").await;
-    let dlq = moto.create_queue("events-dlq").await;
+    let stack = DeliveryStack::create().await;
+    let moto = &stack.moto;
+    let table = stack.table.clone();
+    let retry_queue = stack.retry.clone();
     let store = DynamoWebhookStore::new(moto.clients.dynamodb.clone(), &table);
     let gone_receiver = Receiver::start(vec![410]).await;
     let ops_receiver = Receiver::start(vec![200]).await;
@@ -64,23 +63,7 @@ async fn a_webhook_disabled_by_a_410_is_announced_to_the_one_subscribed_to_the_n
         "webhook.disabled",
     )
     .await;
-    let prefix = moto.secret_prefix();
-    let delivery = Function::start(
-        "delivery",
-        &[
-            ("WEBHOOKS_TABLE", &table),
-            ("RETRY_QUEUE_URL", &retry_queue),
-            ("LOGS_QUEUE_URL", &logs_queue),
-            ("EVENTS_DLQ_URL", &dlq),
-            ("SECRET_PREFIX", &prefix),
-            ("METRICS_STACK", "webhooks-test"),
-            ("DELIVERY_TIMEOUT_MS", "2000"),
-            ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
-            ("WEBHOOKS_REQUIRE_HTTPS", "false"),
-        ],
-        &moto,
-    )
-    .await;
+    let delivery = stack.delivery(&[]).await;
 
     // WHEN the event arrives and meets the 410
     delivery.invoke(fixture("sqs/event.json", &[])).await;

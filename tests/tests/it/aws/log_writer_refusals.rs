@@ -10,29 +10,11 @@ use webhooks_aws::REASON_ATTRIBUTE;
 use webhooks_core::domain::delivery_log::{LoggedAttempt, Outcome};
 use webhooks_core::domain::ids::{DeliveryId, WebhookId};
 use webhooks_core::testing::fixtures::{attempt, base_time};
-use webhooks_tests::functions::Function;
+use webhooks_tests::functions::{sqs_batch, Function};
 use webhooks_tests::moto::Moto;
 
 /// Good records in the batch, beside the one too deep (a full batch of 100).
 const GOOD: usize = 99;
-
-fn sqs_event(bodies: &[String]) -> Value {
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(n, body)| {
-            json!({
-                "messageId": format!("m-{n}"),
-                "receiptHandle": format!("r-{n}"),
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795867200000"},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
 
 /// `levels` JSON objects, one inside the other.
 fn nested(levels: usize) -> Value {
@@ -65,7 +47,7 @@ async fn a_record_nested_too_deep_is_dead_lettered_alone_and_its_batch_mates_are
     bodies.insert(42, deep.clone());
 
     // WHEN a batch of 99 good records and one whose event is 33 levels deep arrives
-    let response = writer.invoke(sqs_event(&bodies)).await;
+    let response = writer.invoke(sqs_batch("webhooks-logs", &bodies)).await;
 
     // THEN no record is handed back for SQS to retry
     assert_eq!(response["batchItemFailures"], json!([]), "{response}");

@@ -9,6 +9,7 @@ mod cli_sigv4;
 mod conformance_aws;
 mod conformance_sinks;
 mod custom_headers_lambda;
+mod delivery_stack;
 mod disabled_notice;
 mod hand_back;
 mod isolation_lambda;

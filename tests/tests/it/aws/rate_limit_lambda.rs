@@ -4,40 +4,35 @@
 
 use std::time::Duration;
 
+use super::delivery_stack::DeliveryStack;
 use serde_json::{json, Value};
 use webhooks_aws::DynamoWebhookStore;
 use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::domain::webhook::{ClientScope, Webhook};
 use webhooks_core::ports::WebhookRegistry;
-use webhooks_tests::functions::Function;
-use webhooks_tests::moto::Moto;
+use webhooks_tests::functions::sqs_batch;
 use webhooks_tests::receiver::Receiver;
 
 /// An SQS batch of `count` events from the events queue.
 fn events_batch(count: usize) -> Value {
-    let records: Vec<Value> = (0..count)
+    let bodies: Vec<String> = (0..count)
         .map(|i| {
-            let body = json!({"id": format!("evt_rate_{i}"), "type": "report.publish_status",
-                "client_id": "acme", "data": {"n": i}});
-            json!({"messageId": format!("m-rate-{i}"), "receiptHandle": format!("r-rate-{i}"),
-                "body": body.to_string(), "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:webhooks-events",
-                "awsRegion": "us-east-1"})
+            json!({"id": format!("evt_rate_{i}"), "type": "report.publish_status",
+                "client_id": "acme", "data": {"n": i}})
+            .to_string()
         })
         .collect();
-    json!({ "Records": records })
+    sqs_batch("webhooks-events", &bodies)
 }
 
 #[tokio::test]
 async fn a_batch_beyond_a_webhooks_rate_sends_what_the_rate_allows_and_queues_the_rest() {
     // GIVEN a webhook limited to 2 requests a second
-    let moto = Moto::connect().await;
-    let table = moto.create_webhooks_table().await;
-    let retry = moto.create_queue("retry").await;
-    let logs = moto.create_queue("logs").await;
-    let dlq = moto.create_queue("events-dlq").await;
+    let stack = DeliveryStack::create().await;
+    let moto = &stack.moto;
+    let table = stack.table.clone();
+    let logs = stack.logs.clone();
     let receiver = Receiver::start(vec![200]).await;
     let now = SystemClock.now();
     let hook = Webhook {
@@ -60,23 +55,7 @@ async fn a_batch_beyond_a_webhooks_rate_sends_what_the_rate_allows_and_queues_th
         .insert(&hook)
         .await
         .expect("insert the webhook");
-    let prefix = moto.secret_prefix();
-    let delivery = Function::start(
-        "delivery",
-        &[
-            ("WEBHOOKS_TABLE", &table),
-            ("RETRY_QUEUE_URL", &retry),
-            ("LOGS_QUEUE_URL", &logs),
-            ("EVENTS_DLQ_URL", &dlq),
-            ("METRICS_STACK", "webhooks-test"),
-            ("SECRET_PREFIX", &prefix),
-            ("DELIVERY_TIMEOUT_MS", "2000"),
-            ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
-            ("WEBHOOKS_REQUIRE_HTTPS", "false"),
-        ],
-        &moto,
-    )
-    .await;
+    let delivery = stack.delivery(&[]).await;
 
     // WHEN a batch of 10 of its events arrives
     let response = delivery.invoke(events_batch(10)).await;

@@ -6,33 +6,15 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::{json, Value};
+use serde_json::json;
 use webhooks_aws::{DynamoLogReader, DynamoWebhookStore};
 use webhooks_core::domain::delivery_log::Outcome;
 use webhooks_core::domain::ids::DeliveryId;
 use webhooks_core::domain::time::{Clock, SystemClock};
 use webhooks_core::ports::{LogReader, WebhookRegistry};
 use webhooks_core::testing::fixtures::{attempt, webhook};
-use webhooks_tests::functions::{fixture, http_answer, Function};
+use webhooks_tests::functions::{fixture, http_answer, sqs_batch, Function};
 use webhooks_tests::moto::Moto;
-
-fn sqs_event(bodies: &[String]) -> Value {
-    let records: Vec<Value> = bodies
-        .iter()
-        .enumerate()
-        .map(|(n, body)| {
-            json!({
-                "messageId": format!("m-{n}"),
-                "receiptHandle": format!("r-{n}"),
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795867200000"},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-            })
-        })
-        .collect();
-    json!({ "Records": records })
-}
 
 #[tokio::test]
 async fn the_log_writer_adds_a_batch_to_the_stats_and_the_api_function_reads_them() {
@@ -83,7 +65,7 @@ async fn the_log_writer_adds_a_batch_to_the_stats_and_the_api_function_reads_the
         serde_json::to_string(&attempt(&hook.id, &delivery, 1, outcome, at)).unwrap()
     })
     .collect();
-    let response = writer.invoke(sqs_event(&bodies)).await;
+    let response = writer.invoke(sqs_batch("webhooks-logs", &bodies)).await;
     assert_eq!(response["batchItemFailures"], json!([]), "{response}");
 
     // THEN the api function's stats of every window count them
