@@ -8,7 +8,6 @@ mod common;
 
 use common::{delivery, sqs_event, TYPE};
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use lambda_runtime::Context;
@@ -18,11 +17,6 @@ use webhooks_core::testing::fakes::answer;
 use webhooks_core::testing::fixtures::webhook;
 use webhooks_lambda::capture::CapturedLogs;
 use webhooks_lambda::{invocation_span, runbook};
-
-fn runbook_page() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/operations.md");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 #[tokio::test]
 async fn every_field_and_message_of_the_runbooks_delivery_queries_is_in_the_functions_lines() {
@@ -46,7 +40,7 @@ async fn every_field_and_message_of_the_runbooks_delivery_queries_is_in_the_func
         .await;
     // THEN the runbook has delivery queries, and every field and message they use is
     // in those lines
-    let queries = runbook::queries(&runbook_page(), "delivery");
+    let queries = runbook::runbook_queries("delivery");
     assert!(queries.len() >= 5, "{queries:?}");
     let lines = logs.lines();
     let problems = runbook::unmatched(&queries, &lines);

@@ -5,7 +5,6 @@
 //! listens, and a test on another thread without a subscriber could decide for this one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -20,11 +19,6 @@ use webhooks_core::testing::memory_stats::MemoryStats;
 use webhooks_lambda::capture::CapturedLogs;
 use webhooks_lambda::{invocation_span, runbook};
 use webhooks_log_writer::LogWriter;
-
-fn runbook_page() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/operations.md");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 #[tokio::test]
 async fn every_field_and_message_of_the_runbooks_log_writer_queries_is_in_the_functions_lines() {
@@ -62,7 +56,7 @@ async fn every_field_and_message_of_the_runbooks_log_writer_queries_is_in_the_fu
         .await;
     // THEN the runbook has log-writer queries, and every field and message they use is
     // in those lines
-    let queries = runbook::queries(&runbook_page(), "log-writer");
+    let queries = runbook::runbook_queries("log-writer");
     assert!(queries.len() >= 2, "{queries:?}");
     let lines = logs.lines();
     let problems = runbook::unmatched(&queries, &lines);

@@ -18,6 +18,14 @@ pub struct Query {
     pub messages: BTreeSet<String>,
 }
 
+/// The queries of group `group` in the repository's own runbook, docs/operations.md.
+pub fn runbook_queries(group: &str) -> Vec<Query> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/operations.md");
+    let page = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the runbook {}: {e}", path.display()));
+    queries(&page, group)
+}
+
 /// The queries of the blocks fenced ```` ```logs-insights GROUP ```` in `markdown`.
 pub fn queries(markdown: &str, group: &str) -> Vec<Query> {
     let opening = format!("```logs-insights {group}");
