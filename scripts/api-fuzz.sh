@@ -26,26 +26,11 @@ SEED="${API_FUZZ_SEED:-20261202}"
 
 say() { echo "api-fuzz.sh: $*" >&2; }
 
+# shellcheck source=venv.sh
+source "$ROOT/scripts/venv.sh"
+
 install() {
-    local stamp="$VENV/.schemathesis-$SCHEMATHESIS_VERSION"
-    if [[ -x "$VENV/bin/st" && -f "$stamp" ]]; then
-        return 0
-    fi
-    say "installing schemathesis==$SCHEMATHESIS_VERSION into $VENV"
-    if [[ ! -x "$VENV/bin/python" ]]; then
-        mkdir -p "$(dirname "$VENV")"
-        "$PYTHON" -m venv "$VENV" || {
-            say "could not create a virtualenv: install Python 3 with venv (Debian: apt-get install python3-venv)"
-            exit 1
-        }
-    fi
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "schemathesis==$SCHEMATHESIS_VERSION" >&2 || {
-        say "pip could not install schemathesis (is PyPI reachable?)"
-        exit 1
-    }
-    rm -f "$VENV"/.schemathesis-*
-    touch "$stamp"
+    pinned_venv "$VENV" "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
 # Inside the namespace: loopback up (a new namespace has it down; an ioctl, so no

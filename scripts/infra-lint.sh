@@ -35,37 +35,13 @@ TEMPLATE="infra/template.yaml"
 
 say() { echo "infra-lint.sh: $*" >&2; }
 
-# venv NAME PACKAGE==VERSION...: creates $TOOLS/NAME when needed and installs the
-# packages unless a stamp says exactly these pins are there.
-venv() {
-    local name="$1"
-    shift
-    local dir="$TOOLS/$name"
-    local stamp
-    stamp="$dir/.pins-$(echo "$*" | tr ' =' '_-')"
-    if [[ -x "$dir/bin/python" && -f "$stamp" ]]; then
-        return 0
-    fi
-    say "installing $* into $dir"
-    if [[ ! -x "$dir/bin/python" ]]; then
-        mkdir -p "$TOOLS"
-        "$PYTHON" -m venv "$dir" || {
-            say "could not create a virtualenv: install Python 3 with venv (Debian: apt-get install python3-venv)"
-            exit 1
-        }
-    fi
-    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@" >&2 || {
-        say "pip could not install $* (is PyPI reachable?)"
-        exit 1
-    }
-    rm -f "$dir"/.pins-*
-    touch "$stamp"
-}
+# shellcheck source=venv.sh
+source "$ROOT/scripts/venv.sh"
 
 install() {
-    venv sam "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION" \
+    pinned_venv "$TOOLS/sam" "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION" \
         "cargo-lambda==$CARGO_LAMBDA_VERSION"
-    venv checkov "checkov==$CHECKOV_VERSION"
+    pinned_venv "$TOOLS/checkov" "checkov==$CHECKOV_VERSION"
 }
 
 # Offline and quiet: no SAM telemetry; checkov runs with --skip-download (no guideline

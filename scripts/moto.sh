@@ -22,22 +22,11 @@ LOG_FILE="$VENV/moto.log"
 
 say() { echo "moto.sh: $*" >&2; }
 
+# shellcheck source=venv.sh
+source "$ROOT/scripts/venv.sh"
+
 install() {
-    local stamp="$VENV/.moto-$MOTO_VERSION"
-    if [[ -x "$VENV/bin/moto_server" && -f "$stamp" ]]; then
-        return 0
-    fi
-    say "installing moto[server]==$MOTO_VERSION into $VENV"
-    if [[ ! -x "$VENV/bin/python" ]]; then
-        "$PYTHON" -m venv "$VENV" || {
-            say "could not create a virtualenv: install Python 3 with venv (Debian: apt-get install python3-venv)"
-            exit 1
-        }
-    fi
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "moto[server]==$MOTO_VERSION" >&2
-    rm -f "$VENV"/.moto-*
-    touch "$stamp"
+    pinned_venv "$VENV" "moto[server]==$MOTO_VERSION"
 }
 
 free_port() {
