@@ -9,7 +9,7 @@ DB ?= webhooks.db
 
 ## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
-	./target/release/webhooks serve --addr $(ADDR) --db $(DB)
+	$${CARGO_TARGET_DIR:-target}/release/webhooks serve --addr $(ADDR) --db $(DB)
 
 build:
 	$(CARGO) build --release --locked -p webhooks-cli
