@@ -89,6 +89,14 @@ struct NoisyShape {
         default_value_t = 32
     )]
     connections: usize,
+    /// The paced serve shape's event rate, events a second (0: only the burst).
+    #[arg(
+        id = "noisy_rate",
+        long = "noisy-rate",
+        value_name = "PER_S",
+        default_value_t = noisy::DEFAULT_PACED_RATE
+    )]
+    rate: u32,
     /// Also write the machine-readable figures (`noisy.local_ratio`,
     /// `noisy.lambda_ratio`) to this JSON file.
     #[arg(long, value_name = "FILE")]
@@ -102,6 +110,7 @@ impl NoisyShape {
             functions,
             events: self.events,
             connections: self.connections,
+            paced_rate: self.rate,
             bound: Duration::from_secs(self.bound_secs),
         }
     }

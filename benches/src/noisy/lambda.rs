@@ -51,19 +51,20 @@ pub async fn run(functions: &Path, config: &Config, neighbours: Neighbours) -> R
     let events = config.events;
     let stack = Stack::create().await?;
     let healthy = ReceiverThread::start(Behaviour::Healthy, events)?;
-    let bad = match neighbours {
-        Neighbours::Quiet => None,
-        Neighbours::Noisy => Some((
-            ReceiverThread::start(Behaviour::Hanging, 0)?,
-            ReceiverThread::start(Behaviour::Failing, 0)?,
+    // The two neighbours (the bad ones, or healthy ones for the control).
+    let bad = match neighbours.behaviours() {
+        None => None,
+        Some((first, second)) => Some((
+            ReceiverThread::start(first, events)?,
+            ReceiverThread::start(second, events)?,
         )),
     };
     let url =
         |name: &str, receiver: &ReceiverThread| format!("http://{}/hook/{name}", receiver.addr);
     put_webhook(&stack, "noisy healthy", &url("healthy", &healthy)).await?;
-    if let Some((hanging, failing)) = &bad {
-        put_webhook(&stack, "noisy hanging", &url("hanging", hanging)).await?;
-        put_webhook(&stack, "noisy failing", &url("failing", failing)).await?;
+    if let Some((first, second)) = &bad {
+        put_webhook(&stack, "noisy first neighbour", &url("first", first)).await?;
+        put_webhook(&stack, "noisy second neighbour", &url("second", second)).await?;
     }
     let mut env = stack.env();
     env.push((

@@ -19,15 +19,22 @@ use crate::Result;
 /// `webhooks serve`'s own default, stated so that an inherited value cannot change it.
 const LOOPBACK: &str = "127.0.0.0/8,::1/128";
 
-/// One run against a fresh service.
-pub async fn run(binary: &Path, config: &Config, neighbours: Neighbours) -> Result<NoisyRun> {
+/// One run against a fresh service: the events posted as fast as the connections go,
+/// or, with `pace`, event `n` not before `n / pace` seconds into the run.
+pub async fn run(
+    binary: &Path,
+    config: &Config,
+    neighbours: Neighbours,
+    pace: Option<u32>,
+) -> Result<NoisyRun> {
     let events = config.events;
     let healthy = ReceiverThread::start(Behaviour::Healthy, events)?;
-    let bad = match neighbours {
-        Neighbours::Quiet => None,
-        Neighbours::Noisy => Some((
-            ReceiverThread::start(Behaviour::Hanging, 0)?,
-            ReceiverThread::start(Behaviour::Failing, 0)?,
+    // The two neighbours (the bad ones, or healthy ones for the control).
+    let bad = match neighbours.behaviours() {
+        None => None,
+        Some((first, second)) => Some((
+            ReceiverThread::start(first, events)?,
+            ReceiverThread::start(second, events)?,
         )),
     };
     let service = Service::start_with(
@@ -41,9 +48,9 @@ pub async fn run(binary: &Path, config: &Config, neighbours: Neighbours) -> Resu
     )
     .await?;
     let mut hooks = vec![("healthy".to_owned(), healthy.addr)];
-    if let Some((hanging, failing)) = &bad {
-        hooks.push(("hanging".to_owned(), hanging.addr));
-        hooks.push(("failing".to_owned(), failing.addr));
+    if let Some((first, second)) = &bad {
+        hooks.push(("first neighbour".to_owned(), first.addr));
+        hooks.push(("second neighbour".to_owned(), second.addr));
     }
     service.create_labelled_webhooks("noisy", &hooks).await?;
     let mut conns = Vec::with_capacity(config.connections);
@@ -56,9 +63,10 @@ pub async fn run(binary: &Path, config: &Config, neighbours: Neighbours) -> Resu
     let started = Instant::now();
     let deadline = started + config.bound;
     // A failed post ends the run at once rather than at the bound.
-    let (accepted, all_came) = tokio::try_join!(post_events(conns, events, deadline), async {
-        Ok::<_, crate::BoxError>(healthy.wait_all(deadline).await)
-    })?;
+    let (accepted, all_came) =
+        tokio::try_join!(post_events(conns, events, pace, deadline), async {
+            Ok::<_, crate::BoxError>(healthy.wait_all(deadline).await)
+        })?;
     let elapsed = started.elapsed();
     let arrivals = healthy.arrivals();
     let latencies = arrivals
@@ -95,9 +103,19 @@ pub async fn run(binary: &Path, config: &Config, neighbours: Neighbours) -> Resu
     })
 }
 
-/// Posts events `0..events` over the connections, each one request at a time; returns
-/// when each was accepted, by event number. Gives up at `deadline`.
-async fn post_events(conns: Vec<Conn>, events: usize, deadline: Instant) -> Result<Vec<Instant>> {
+/// Posts events `0..events` over the connections, each one request at a time (with
+/// `pace`, event `n` not before `n / pace` s after the start); returns when each was
+/// accepted, by event number. Gives up at `deadline`.
+async fn post_events(
+    conns: Vec<Conn>,
+    events: usize,
+    pace: Option<u32>,
+    deadline: Instant,
+) -> Result<Vec<Instant>> {
+    let start = Instant::now();
+    let not_before = move |n: usize| {
+        pace.map(|rate| start + Duration::from_secs_f64(n as f64 / f64::from(rate.max(1))))
+    };
     let next = Arc::new(AtomicUsize::new(0));
     let mut senders = tokio::task::JoinSet::new();
     for mut conn in conns {
@@ -108,6 +126,9 @@ async fn post_events(conns: Vec<Conn>, events: usize, deadline: Instant) -> Resu
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= events {
                     return Ok::<_, crate::BoxError>(accepted);
+                }
+                if let Some(at) = not_before(n) {
+                    tokio::time::sleep_until(at.into()).await;
                 }
                 let post = conn.post_json("/events", event_body(n));
                 let (status, body) = tokio::time::timeout_at(deadline.into(), post)

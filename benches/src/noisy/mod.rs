@@ -17,6 +17,7 @@ pub mod receivers;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use receivers::Behaviour;
 pub use receivers::HANG;
 
 use crate::Result;
@@ -25,6 +26,10 @@ use crate::Result;
 pub const DEFAULT_EVENTS: usize = 400;
 /// The delivery timeout both backends get (`DELIVERY_TIMEOUT_MS`).
 pub const DELIVERY_TIMEOUT_MS: &str = "5000";
+/// The paced serve shape's events a second unless told otherwise: well inside what
+/// the machine sends (the burst runs at about 10,000 deliveries a second), so what it
+/// measures is the neighbours' effect, not the cores' share.
+pub const DEFAULT_PACED_RATE: u32 = 1_000;
 /// The longest one run waits for its healthy deliveries unless told otherwise.
 pub const DEFAULT_BOUND: Duration = Duration::from_secs(300);
 /// The goal: noisy completion time ÷ quiet completion time at most this.
@@ -33,7 +38,12 @@ pub const GOAL: f64 = 1.2;
 /// Whether the bad neighbours are there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Neighbours {
+    /// The healthy webhook alone.
     Quiet,
+    /// Beside two more healthy webhooks: the control, the cost of two more webhooks'
+    /// work on the same cores without anything misbehaving.
+    Busy,
+    /// Beside a hanging and a failing webhook.
     Noisy,
 }
 
@@ -41,7 +51,17 @@ impl Neighbours {
     pub fn name(self) -> &'static str {
         match self {
             Neighbours::Quiet => "quiet",
+            Neighbours::Busy => "busy",
             Neighbours::Noisy => "noisy",
+        }
+    }
+
+    /// The two neighbours' receivers (none when quiet).
+    pub fn behaviours(self) -> Option<(Behaviour, Behaviour)> {
+        match self {
+            Neighbours::Quiet => None,
+            Neighbours::Busy => Some((Behaviour::Healthy, Behaviour::Healthy)),
+            Neighbours::Noisy => Some((Behaviour::Hanging, Behaviour::Failing)),
         }
     }
 }
@@ -92,10 +112,11 @@ impl NoisyRun {
     }
 }
 
-/// The quiet and the noisy run of one backend.
+/// The quiet and the noisy run of one backend, and the busy control when it ran.
 #[derive(Clone, Debug)]
 pub struct Pair {
     pub quiet: NoisyRun,
+    pub busy: Option<NoisyRun>,
     pub noisy: NoisyRun,
 }
 
@@ -115,6 +136,13 @@ impl Pair {
     pub fn met(&self) -> bool {
         self.exact() && self.ratio().is_some_and(|r| r <= GOAL)
     }
+
+    /// Noisy ÷ busy completion time: what the bad neighbours cost beyond two more
+    /// webhooks' share of the machine. `None` without a complete busy run.
+    pub fn control_ratio(&self) -> Option<f64> {
+        let busy = self.busy.as_ref()?.completion?.as_secs_f64();
+        (busy > 0.0).then(|| self.noisy.completion_or_elapsed().as_secs_f64() / busy)
+    }
 }
 
 /// Both backends' pairs (a backend not run is `None`).
@@ -122,7 +150,11 @@ impl Pair {
 pub struct NoisyResults {
     pub events: usize,
     pub bound: Duration,
+    /// Serve with the events posted as fast as the connections go.
     pub local: Option<Pair>,
+    /// Serve with the events posted at `paced_rate` a second.
+    pub local_paced: Option<Pair>,
+    pub paced_rate: u32,
     pub lambda: Option<Pair>,
     /// `/proc/loadavg` when the shape started.
     pub load_at_start: String,
@@ -130,18 +162,25 @@ pub struct NoisyResults {
 }
 
 impl NoisyResults {
-    /// The machine-readable figures: `noisy.local_ratio`, `noisy.lambda_ratio` (a lower
-    /// bound when `*_complete` is false; `null` when not measured).
+    /// The machine-readable figures: `noisy.local_ratio` (serve, paced),
+    /// `noisy.local_burst_ratio`, `noisy.lambda_ratio` (a lower bound when `*_complete`
+    /// is false; `null` when not measured), and the `*_control_ratio`s (noisy ÷ busy).
     pub fn json(&self) -> serde_json::Value {
         let ratio = |pair: &Option<Pair>| pair.as_ref().and_then(Pair::ratio);
+        let control = |pair: &Option<Pair>| pair.as_ref().and_then(Pair::control_ratio);
         let complete = |pair: &Option<Pair>| pair.as_ref().map(Pair::exact);
         serde_json::json!({
             "noisy": {
                 "events": self.events,
                 "goal": GOAL,
-                "local_ratio": ratio(&self.local),
-                "local_complete": complete(&self.local),
+                "paced_rate_per_s": self.paced_rate,
+                "local_ratio": ratio(&self.local_paced),
+                "local_complete": complete(&self.local_paced),
+                "local_burst_ratio": ratio(&self.local),
+                "local_burst_control_ratio": control(&self.local),
+                "local_burst_complete": complete(&self.local),
                 "lambda_ratio": ratio(&self.lambda),
+                "lambda_control_ratio": control(&self.lambda),
                 "lambda_complete": complete(&self.lambda),
             }
         })
@@ -171,6 +210,8 @@ pub struct Config {
     pub events: usize,
     /// Connections posting the events to serve.
     pub connections: usize,
+    /// The paced serve shape's events a second (0: not run).
+    pub paced_rate: u32,
     pub bound: Duration,
 }
 
@@ -201,39 +242,58 @@ pub async fn run(config: &Config) -> Result<NoisyResults> {
     let load_at_start = std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|_| "unknown".to_owned());
-    let mut pairs = [None, None];
-    for (slot, backend) in pairs.iter_mut().zip(["serve", "lambda"]) {
-        let mut runs = Vec::new();
-        for neighbours in [Neighbours::Quiet, Neighbours::Noisy] {
-            let run = match (backend, &config.webhooks, &config.functions) {
-                ("serve", Some(webhooks), _) => local::run(webhooks, config, neighbours)
-                    .await
-                    .map_err(|e| format!("noisy neighbour, serve {}: {e}", neighbours.name()))?,
-                ("lambda", _, Some(functions)) => lambda::run(functions, config, neighbours)
-                    .await
-                    .map_err(|e| format!("noisy neighbour, Lambda {}: {e}", neighbours.name()))?,
-                _ => break,
-            };
-            eprintln!(
-                "noisy neighbour, {backend} {}: {}",
-                neighbours.name(),
-                summary(&run)
-            );
-            runs.push(run);
+    let paced = (config.paced_rate > 0).then_some(config.paced_rate);
+    let serve = config.webhooks.as_deref();
+    let functions = config.functions.as_deref();
+    let local = match serve {
+        Some(binary) => Some(triple("serve", |n| local::run(binary, config, n, None)).await?),
+        None => None,
+    };
+    let local_paced = match (serve, paced) {
+        (Some(binary), Some(rate)) => {
+            Some(triple("serve paced", |n| local::run(binary, config, n, Some(rate))).await?)
         }
-        if let (Some(noisy), Some(quiet)) = (runs.pop(), runs.pop()) {
-            *slot = Some(Pair { quiet, noisy });
-        }
-    }
-    let [local, lambda] = pairs;
+        _ => None,
+    };
+    let lambda = match functions {
+        Some(dir) => Some(triple("Lambda", |n| lambda::run(dir, config, n)).await?),
+        None => None,
+    };
     Ok(NoisyResults {
         events: config.events,
         bound: config.bound,
         local,
+        local_paced,
+        paced_rate: config.paced_rate,
         lambda,
         load_at_start,
         took_secs: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The quiet, busy and noisy runs of one backend, one after the other.
+async fn triple<F, Fut>(backend: &str, run: F) -> Result<Pair>
+where
+    F: Fn(Neighbours) -> Fut,
+    Fut: std::future::Future<Output = Result<NoisyRun>>,
+{
+    let mut runs = Vec::with_capacity(3);
+    for neighbours in [Neighbours::Quiet, Neighbours::Busy, Neighbours::Noisy] {
+        let run = run(neighbours)
+            .await
+            .map_err(|e| format!("noisy neighbour, {backend} {}: {e}", neighbours.name()))?;
+        eprintln!(
+            "noisy neighbour, {backend} {}: {}",
+            neighbours.name(),
+            summary(&run)
+        );
+        runs.push(run);
+    }
+    let mut runs = runs.into_iter();
+    match (runs.next(), runs.next(), runs.next()) {
+        (Some(quiet), busy, Some(noisy)) => Ok(Pair { quiet, busy, noisy }),
+        _ => Err(format!("noisy neighbour, {backend}: a run is missing").into()),
+    }
 }
 
 /// One line for the terminal.
@@ -305,11 +365,13 @@ mod tests {
     fn the_ratio_is_a_lower_bound_when_the_noisy_run_did_not_complete() {
         let pair = Pair {
             quiet: run(Some(100), 100),
+            busy: None,
             noisy: run(Some(110), 110),
         };
         assert!(pair.exact() && pair.met());
         let pair = Pair {
             quiet: run(Some(100), 100),
+            busy: None,
             noisy: run(None, 3_000),
         };
         assert_eq!(pair.ratio(), Some(30.0));
@@ -318,13 +380,16 @@ mod tests {
             events: 4,
             bound: DEFAULT_BOUND,
             local: Some(pair),
+            local_paced: None,
+            paced_rate: 0,
             lambda: None,
             load_at_start: String::new(),
             took_secs: 1.0,
         };
         let json = results.json();
-        assert_eq!(json["noisy"]["local_ratio"], 30.0);
-        assert_eq!(json["noisy"]["local_complete"], false);
+        assert_eq!(json["noisy"]["local_burst_ratio"], 30.0);
+        assert_eq!(json["noisy"]["local_burst_complete"], false);
+        assert!(json["noisy"]["local_ratio"].is_null());
         assert!(json["noisy"]["lambda_ratio"].is_null());
     }
 }

@@ -19,14 +19,6 @@ impl Report {
     }
 }
 
-/// One column: a backend's quiet or noisy run.
-struct Column<'a> {
-    run: Option<&'a NoisyRun>,
-    /// The pair, in the noisy column only (for the ratio).
-    pair: Option<&'a Pair>,
-    lambda: bool,
-}
-
 /// The section, on its own (`bench noisy` prints it; `bench system` puts it in the
 /// report).
 pub fn section(results: Option<&NoisyResults>) -> String {
@@ -39,16 +31,67 @@ pub fn section(results: Option<&NoisyResults>) -> String {
         );
         return out;
     };
+    intro(&mut out, results);
+    let _ = writeln!(
+        out,
+        "| backend, shape | run | received | latency p50 | latency p99 | completion | \
+         ÷ quiet (goal ≤ {GOAL}) | ÷ busy | hanging / failing got | attempts by outcome | \
+         duplicates |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"
+    );
+    let paced = format!(
+        "`webhooks serve`, paced ({} events/s)",
+        thousands(f64::from(results.paced_rate))
+    );
+    let backends = [
+        ("`webhooks serve`, burst", results.local.as_ref()),
+        (paced.as_str(), results.local_paced.as_ref()),
+        (
+            "Lambda (delivery function on moto)",
+            results.lambda.as_ref(),
+        ),
+    ];
+    for (label, pair) in backends {
+        match pair {
+            Some(pair) => pair_rows(&mut out, label, pair),
+            None => {
+                let _ = writeln!(out, "| {label} | not measured | | | | | | | | | |");
+            }
+        }
+    }
+    if let Some(pair) = results.lambda.as_ref() {
+        let _ = writeln!(
+            out,
+            "\nLambda, latency from the invocation that carried the event (p50 / p99), and \
+             invocations (batches of {BATCH_EVENTS}) / records handed back:"
+        );
+        for (name, run) in runs(pair) {
+            let at = |p| NoisyRun::percentile(&run.batch_latencies, p).map_or("—".to_owned(), time);
+            let _ = writeln!(
+                out,
+                "- {name}: {} / {}; {} / {}",
+                at(0.5),
+                at(0.99),
+                run.invocations,
+                run.handed_back
+            );
+        }
+    }
+    method(&mut out, results);
+    out
+}
+
+/// What the shape is.
+fn intro(out: &mut String, results: &NoisyResults) {
     let timeout_s = DELIVERY_TIMEOUT_MS.parse::<f64>().unwrap_or(f64::NAN) / 1e3;
     let _ = writeln!(
         out,
-        "One event type, {} events ({}), three webhooks: \
-         **healthy** (a loopback receiver answering 200 at once), **hanging** (accepts the \
-         connection, answers only after {:.0} s, past the {timeout_s:.0} s delivery timeout, \
-         `DELIVERY_TIMEOUT_MS={DELIVERY_TIMEOUT_MS}`) and **failing** (answers 500 at once). \
-         **Quiet**: the healthy webhook alone; **noisy**: with the two others. One run each; \
-         every figure is the healthy webhook's. Load average at start: {}; the shape took \
-         {:.0} s.\n",
+        "One event type, {} events ({}), and a **healthy** webhook (a loopback receiver \
+         answering 200 at once). **Quiet**: the healthy webhook alone; **busy** (the \
+         control): beside two more healthy webhooks; **noisy**: beside a **hanging** one \
+         (accepts the connection, answers only after {:.0} s, past the {timeout_s:.0} s \
+         delivery timeout, `DELIVERY_TIMEOUT_MS={DELIVERY_TIMEOUT_MS}`) and a **failing** \
+         one (answers 500 at once). Every figure is the healthy webhook's; one run each. \
+         Load average at start: {}; the shape took {:.0} s.\n",
         thousands(results.events as f64),
         if results.events == DEFAULT_EVENTS {
             "the default".to_owned()
@@ -59,154 +102,102 @@ pub fn section(results: Option<&NoisyResults>) -> String {
         results.load_at_start,
         results.took_secs,
     );
-    let mut columns = Vec::new();
-    columns.extend(pair_columns(results.local.as_ref(), false));
-    columns.extend(pair_columns(results.lambda.as_ref(), true));
-    let _ = writeln!(
-        out,
-        "| healthy webhook | `webhooks serve` quiet | `webhooks serve` noisy | Lambda quiet | \
-         Lambda noisy |\n|---|---:|---:|---:|---:|"
-    );
-    let bound = results.bound;
-    let row = |out: &mut String, label: &str, cell: &dyn Fn(&Column<'_>, &NoisyRun) -> String| {
-        let cells: Vec<String> = columns
-            .iter()
-            .map(|column| match column.run {
-                Some(run) => cell(column, run),
-                None => "not measured".to_owned(),
-            })
-            .collect();
-        let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
-    };
-    row(&mut out, "deliveries received", &|_, run| {
-        format!(
-            "{} of {}",
-            thousands(run.delivered as f64),
-            thousands(run.events as f64)
-        )
-    });
-    for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
-        row(
-            &mut out,
-            &format!("**delivery latency {label}** (serve: from `POST /events` answered; Lambda: from the start of the run)"),
-            &|_, run| time_cell(NoisyRun::percentile(&run.latencies, p), run),
-        );
-    }
-    row(
-        &mut out,
-        "**completion**: first event sent → last healthy delivery received",
-        &|_, run| match run.completion {
-            Some(completion) => format!("**{}**", time(completion)),
-            None => format!("> {} (not all delivered)", time(run.elapsed)),
-        },
-    );
-    row(
-        &mut out,
-        &format!("**noisy ÷ quiet, completion** (goal ≤ {GOAL})"),
-        &|column, _| match column.pair {
-            None => "—".to_owned(),
-            Some(pair) => match pair.ratio() {
+}
+
+/// The runs of a pair that were made, by name.
+fn runs(pair: &Pair) -> impl Iterator<Item = (&'static str, &NoisyRun)> {
+    [
+        ("quiet", Some(&pair.quiet)),
+        ("busy", pair.busy.as_ref()),
+        ("noisy", Some(&pair.noisy)),
+    ]
+    .into_iter()
+    .filter_map(|(name, run)| Some((name, run?)))
+}
+
+/// One backend's rows: quiet, busy, noisy.
+fn pair_rows(out: &mut String, label: &str, pair: &Pair) {
+    for (name, run) in runs(pair) {
+        let noisy = name == "noisy";
+        let over_quiet = if !noisy {
+            "—".to_owned()
+        } else {
+            match pair.ratio() {
                 Some(r) if pair.exact() => format!("**{}** — {}", ratio(r), verdict(pair.met())),
                 Some(r) => format!("**> {}** — not met", ratio(r)),
-                None => "— (the quiet run did not complete)".to_owned(),
-            },
-        },
-    );
-    row(
-        &mut out,
-        "Lambda: latency from the invocation that carried the event, p50 / p99",
-        &|column, run| {
-            if !column.lambda {
-                return "—".to_owned();
+                None => "— (quiet incomplete)".to_owned(),
             }
-            let at = |p| NoisyRun::percentile(&run.batch_latencies, p).map_or("—".to_owned(), time);
-            format!("{} / {}", at(0.5), at(0.99))
-        },
-    );
-    row(
-        &mut out,
-        &format!("Lambda: invocations (batches of {BATCH_EVENTS}) / records handed back"),
-        &|column, run| {
-            if column.lambda {
-                format!("{} / {}", run.invocations, run.handed_back)
-            } else {
-                "—".to_owned()
-            }
-        },
-    );
-    row(
-        &mut out,
-        "requests the hanging / failing receivers got",
-        &|_, run| {
-            if run.hanging_requests + run.failing_requests == 0 {
-                "—".to_owned()
-            } else {
-                format!("{} / {}", run.hanging_requests, run.failing_requests)
-            }
-        },
-    );
-    row(
-        &mut out,
-        "attempts by outcome, all webhooks (serve: delivery log; Lambda: the function's metrics)",
-        &|_, run| {
-            if run.outcomes.is_empty() {
-                return "none".to_owned();
-            }
-            run.outcomes
-                .iter()
-                .map(|(outcome, n)| format!("{outcome} {}", thousands(*n as f64)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        },
-    );
-    row(&mut out, "duplicate healthy deliveries", &|_, run| {
-        run.duplicates.to_string()
-    });
+        };
+        let over_busy = match (noisy, pair.control_ratio()) {
+            (true, Some(r)) => ratio(r),
+            _ => "—".to_owned(),
+        };
+        let completion = match run.completion {
+            Some(completion) => format!("**{}**", time(completion)),
+            None => format!("> {} (not all delivered)", time(run.elapsed)),
+        };
+        let bad = if noisy {
+            format!("{} / {}", run.hanging_requests, run.failing_requests)
+        } else {
+            "—".to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "| {label} | {name} | {} of {} | {} | {} | {completion} | {over_quiet} | {over_busy} \
+             | {bad} | {} | {} |",
+            thousands(run.delivered as f64),
+            thousands(run.events as f64),
+            time_cell(NoisyRun::percentile(&run.latencies, 0.5), run),
+            time_cell(NoisyRun::percentile(&run.latencies, 0.99), run),
+            outcomes(run),
+            run.duplicates,
+        );
+    }
+}
+
+/// How it is measured.
+fn method(out: &mut String, results: &NoisyResults) {
     let _ = writeln!(
         out,
-        "\n- `webhooks serve`: the binary of this build on a fresh SQLite file per run, as in \
+        "\n- Latency: serve, from the `202` of the event's `POST /events`; Lambda, from the \
+         start of the run (the first invocation handed out), so its p50 is about half the \
+         completion time. Completion: first event sent → last healthy delivery received.\n\
+         - `webhooks serve`: the binary of this build on a fresh SQLite file per run, as in \
          the system benchmark, with `DELIVERY_TIMEOUT_MS={DELIVERY_TIMEOUT_MS}` and loopback \
          allowed (`WEBHOOKS_ALLOW_NETS=127.0.0.0/8,::1/128`, its default); the webhooks \
-         registered through the API, the events posted by keep-alive connections. A \
-         delivery's latency runs from the `202` of its event's `POST /events`. The service \
-         retries the failed deliveries on its schedule (first retry after about 5 s) \
-         during the run.\n\
+         registered through the API, the events posted by keep-alive connections: **burst**, \
+         as fast as the connections go (about 10,000 deliveries a second, all the two cores \
+         give, so two more webhooks' work slows the healthy one by their share of the cores; \
+         the busy control shows how much); **paced**, event n posted n ÷ {} s after the \
+         start, inside what the machine sends, so what is left is the neighbours' own \
+         effect. The service retries the failed deliveries on its schedule (first retry \
+         after about 5 s) during the run.\n\
          - Lambda: `webhooks-delivery` on moto through the fake runtime API, a fresh stack and \
          process per run; the events handed to it in SQS batches of {BATCH_EVENTS}, one \
          invocation at a time (each as soon as the previous is answered; {} s deadline as \
          deployed), records handed back going out again, until every healthy delivery \
-         arrived or {:.0} s passed. A delivery's latency runs from the start of the run (the \
-         first invocation handed out), so its p50 is about half the completion time; the row \
-         below gives it from the event's own invocation. The logs and retry queues are purged \
-         every 50 ms (moto's `SendMessage` slows with a queue's depth): the retries the bad \
-         neighbours cause are not handed back to the function, as they would be on AWS (more \
-         noise, not less).\n\
+         arrived or {:.0} s passed. The logs and retry queues are purged every 50 ms (moto's \
+         `SendMessage` slows with a queue's depth): the retries the bad neighbours cause are \
+         not handed back to the function, as they would be on AWS (more noise, not less).\n\
          - The receivers run in the driver process, each on a thread of its own, and each \
          webhook on its own port; the hanging receiver's held requests are cut when a run \
-         ends.\n\
-         - AWS requests per delivery: not measured. The bench does not count the function's \
-         AWS calls (the request recorder of `tests/src/moto.rs` is an SDK interceptor, so \
-         it sees only the calling process's requests, not the function process's).\n",
+         ends.\n",
+        thousands(f64::from(results.paced_rate.max(1))),
         crate::noisy::lambda::BUDGET.as_secs(),
-        bound.as_secs_f64(),
+        results.bound.as_secs_f64(),
     );
-    out
 }
 
-/// A backend's quiet and noisy columns.
-fn pair_columns(pair: Option<&Pair>, lambda: bool) -> [Column<'_>; 2] {
-    [
-        Column {
-            run: pair.map(|p| &p.quiet),
-            pair: None,
-            lambda,
-        },
-        Column {
-            run: pair.map(|p| &p.noisy),
-            pair,
-            lambda,
-        },
-    ]
+/// Attempts by outcome, every webhook's.
+fn outcomes(run: &NoisyRun) -> String {
+    if run.outcomes.is_empty() {
+        return "none".to_owned();
+    }
+    run.outcomes
+        .iter()
+        .map(|(outcome, n)| format!("{outcome} {}", thousands(*n as f64)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `85.0 ms`, `1,234 ms` under 10 s; `12.3 s` above.
@@ -258,10 +249,14 @@ mod tests {
             bound: Duration::from_secs(300),
             local: Some(Pair {
                 quiet: run(Some(100), 4),
+                busy: None,
                 noisy: run(Some(110), 4),
             }),
+            local_paced: None,
+            paced_rate: 1_000,
             lambda: Some(Pair {
                 quiet: run(Some(1_000), 4),
+                busy: None,
                 noisy: run(None, 2),
             }),
             load_at_start: "1.0".into(),
@@ -271,11 +266,19 @@ mod tests {
         assert!(markdown.starts_with("## Noisy neighbour\n"), "{markdown}");
         assert!(markdown.contains("4 events (default 400)"), "{markdown}");
         assert!(
-            markdown.contains("| **noisy ÷ quiet, completion** (goal ≤ 1.2) | — | **1.10×** — met | — | **> 300×** — not met |"),
+            markdown.contains("| `webhooks serve`, burst | noisy | 4 of 4 | **2.0 ms** | **4.0 ms** | **110 ms** | **1.10×** — met | — |"),
             "{markdown}"
         );
         assert!(
-            markdown.contains("| **completion**: first event sent → last healthy delivery received | **100 ms** | **110 ms** | **1,000 ms** | > 300.0 s (not all delivered) |"),
+            markdown.contains("| Lambda (delivery function on moto) | noisy | 2 of 4 |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("> 300.0 s (not all delivered) | **> 300×** — not met"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.contains("| `webhooks serve`, paced (1,000 events/s) | not measured |"),
             "{markdown}"
         );
         assert!(markdown.contains("(of the 2 received)"), "{markdown}");
