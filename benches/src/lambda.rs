@@ -60,6 +60,12 @@ impl Stack {
     /// The configuration of every function at once (each reads what it needs), with
     /// loopback receivers allowed over plain HTTP.
     pub fn env(&self) -> Vec<(String, String)> {
+        self.env_via(&self.moto.endpoint)
+    }
+
+    /// [`Stack::env`], with the AWS requests sent to `endpoint` (a
+    /// [`CountingProxy`](crate::aws_requests::CountingProxy) in front of the emulator).
+    pub fn env_via(&self, endpoint: &str) -> Vec<(String, String)> {
         [
             ("WEBHOOKS_TABLE", self.webhooks_table.as_str()),
             ("DELIVERY_LOGS_TABLE", &self.logs_table),
@@ -70,7 +76,7 @@ impl Stack {
             ("SECRET_PREFIX", &self.secret_prefix),
             ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
             ("WEBHOOKS_REQUIRE_HTTPS", "false"),
-            ("AWS_ENDPOINT_URL", &self.moto.endpoint),
+            ("AWS_ENDPOINT_URL", endpoint),
             ("AWS_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", "test"),
             ("AWS_SECRET_ACCESS_KEY", "test"),

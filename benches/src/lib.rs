@@ -11,7 +11,8 @@
 //!   the delivery function's release binary on the AWS adapters against moto
 //!   ([`aws_delivery`]), and each function's binary size and init time
 //!   ([`lambda_init`]), all run through the fake runtime API of `webhooks-tests`
-//!   ([`lambda`]).
+//!   ([`lambda`]); the functions' AWS requests counted by a proxy in front of the
+//!   emulator ([`aws_requests`]).
 //! - the noisy-neighbour shape ([`noisy`]; `bench noisy`, and part of `bench system`):
 //!   a healthy webhook's latency alone and beside a hanging and a failing one, on
 //!   `webhooks serve` and on the delivery function.
@@ -19,6 +20,7 @@
 //! Nothing here is a test: figures are reported, never asserted.
 
 pub mod aws_delivery;
+pub mod aws_requests;
 pub mod fixtures;
 pub mod http;
 pub mod lambda;

@@ -23,6 +23,7 @@ use webhooks_tests::runtime_api::Answer;
 use super::receivers::{Behaviour, ReceiverThread};
 use super::{Config, Neighbours, NoisyRun, DELIVERY_TIMEOUT_MS};
 use crate::aws_delivery::{event_records, purge_queue, put_webhook, BATCH_EVENTS};
+use crate::aws_requests::CountingProxy;
 use crate::lambda::{binary, FunctionProcess, Stack};
 use crate::Result;
 
@@ -66,7 +67,8 @@ pub async fn run(functions: &Path, config: &Config, neighbours: Neighbours) -> R
         put_webhook(&stack, "noisy first neighbour", &url("first", first)).await?;
         put_webhook(&stack, "noisy second neighbour", &url("second", second)).await?;
     }
-    let mut env = stack.env();
+    let proxy = CountingProxy::start(&stack.moto.endpoint).await?;
+    let mut env = stack.env_via(&proxy.endpoint);
     env.push((
         "DELIVERY_TIMEOUT_MS".to_owned(),
         DELIVERY_TIMEOUT_MS.to_owned(),
@@ -125,6 +127,7 @@ pub async fn run(functions: &Path, config: &Config, neighbours: Neighbours) -> R
         (hanging.requests(), failing.requests())
     });
     function.stop().await?;
+    let aws_requests = proxy.counts();
     drop(bad);
     Ok(NoisyRun {
         events,
@@ -142,6 +145,7 @@ pub async fn run(functions: &Path, config: &Config, neighbours: Neighbours) -> R
         outcomes,
         invocations: driven.invocations,
         handed_back: driven.handed_back,
+        aws_requests,
     })
 }
 

@@ -100,6 +100,7 @@ pub async fn run(
         outcomes: stopped.outcomes,
         invocations: 0,
         handed_back: 0,
+        aws_requests: Default::default(),
     })
 }
 

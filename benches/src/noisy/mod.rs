@@ -91,6 +91,8 @@ pub struct NoisyRun {
     /// Lambda only: invocations made, and records handed back for retry.
     pub invocations: usize,
     pub handed_back: usize,
+    /// Lambda only: the function's AWS requests over the run, by service and action.
+    pub aws_requests: crate::aws_requests::Counts,
 }
 
 impl NoisyRun {
@@ -334,6 +336,7 @@ mod tests {
             outcomes: Vec::new(),
             invocations: 0,
             handed_back: 0,
+            aws_requests: Default::default(),
         }
     }
 

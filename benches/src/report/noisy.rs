@@ -61,18 +61,21 @@ pub fn section(results: Option<&NoisyResults>) -> String {
     if let Some(pair) = results.lambda.as_ref() {
         let _ = writeln!(
             out,
-            "\nLambda, latency from the invocation that carried the event (p50 / p99), and \
-             invocations (batches of {BATCH_EVENTS}) / records handed back:"
+            "\nLambda, latency from the invocation that carried the event (p50 / p99); \
+             invocations (batches of {BATCH_EVENTS}) / records handed back; the function's \
+             AWS requests (counted by a proxy in front of moto), per attempt (every \
+             webhook's) and by action:"
         );
         for (name, run) in runs(pair) {
             let at = |p| NoisyRun::percentile(&run.batch_latencies, p).map_or("—".to_owned(), time);
             let _ = writeln!(
                 out,
-                "- {name}: {} / {}; {} / {}",
+                "- {name}: {} / {}; {} / {}; {}",
                 at(0.5),
                 at(0.99),
                 run.invocations,
-                run.handed_back
+                run.handed_back,
+                aws_requests(run)
             );
         }
     }
@@ -188,6 +191,26 @@ fn method(out: &mut String, results: &NoisyResults) {
     );
 }
 
+/// `1,234 AWS requests, 1.50 per attempt (dynamodb Query 40, …)`.
+fn aws_requests(run: &NoisyRun) -> String {
+    let total = crate::aws_requests::total(&run.aws_requests);
+    if total == 0 {
+        return "AWS requests not counted".to_owned();
+    }
+    let attempts: u64 = run.outcomes.iter().map(|(_, n)| n).sum();
+    let by_action = run
+        .aws_requests
+        .iter()
+        .map(|((service, action), n)| format!("{service} {action} {}", thousands(*n as f64)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{} AWS requests, {:.2} per attempt ({by_action})",
+        thousands(total as f64),
+        total as f64 / attempts.max(1) as f64
+    )
+}
+
 /// Attempts by outcome, every webhook's.
 fn outcomes(run: &NoisyRun) -> String {
     if run.outcomes.is_empty() {
@@ -239,6 +262,7 @@ mod tests {
             outcomes: vec![("succeeded".into(), 4), ("retrying".into(), 8)],
             invocations: 1,
             handed_back: 0,
+            aws_requests: Default::default(),
         }
     }
 

@@ -26,8 +26,12 @@ use webhooks_core::usecases::delivery::{
 /// apart by their `Stack` dimension (`METRICS_STACK`).
 pub const METRICS_NAMESPACE: &str = "Webhooks";
 
-/// How long a log record or a task waits for others to share its call.
-const SEND_GROUP_LINGER: Duration = Duration::from_millis(5);
+/// How long a log record or a task waits for others to share its call. It delays only
+/// the invocation's answer, never a delivery (the lane's permit is given back before
+/// the record is written). Measured by `bench noisy` (Lambda quiet, 400 events in
+/// batches of 10): 5 ms sent 400 records in 146 `SendMessageBatch` calls (2.7 each),
+/// 25 ms in 42 (9.5 each), and the run got faster (1.76 s → 1.43 s).
+const SEND_GROUP_LINGER: Duration = Duration::from_millis(25);
 
 /// What the delivery function reads from its environment.
 #[derive(Debug, Clone)]
