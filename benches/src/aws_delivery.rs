@@ -98,9 +98,14 @@ pub struct DeliveryResults {
     pub moto_measured: bool,
 }
 
-/// Puts the [`FAN_OUT`] webhooks in the stack's table, each with [`SECRET`].
-pub async fn create_webhooks(stack: &Stack, receiver: std::net::SocketAddr) -> Result<()> {
-    for i in 0..FAN_OUT {
+/// Puts `count` webhooks ([`FAN_OUT`] in the delivery benchmark) in the stack's table,
+/// each with [`SECRET`].
+pub async fn create_webhooks(
+    stack: &Stack,
+    receiver: std::net::SocketAddr,
+    count: usize,
+) -> Result<()> {
+    for i in 0..count {
         put_webhook(
             stack,
             &format!("bench {i}"),
@@ -198,7 +203,7 @@ pub async fn run(
         let mut function = FunctionProcess::spawn(&path, "delivery", &env).await?;
         results.init.push(function.wait_init(PATIENCE).await?);
         for invocation in 0..=warm {
-            let measured = invoke(&function, stack, receiver, &mut waiter)
+            let measured = invoke(&function, stack, receiver, &mut waiter, FAN_OUT)
                 .await
                 .map_err(|e| format!("{e}; the function's output: {}", function.output()))?;
             eprintln!(
@@ -222,18 +227,20 @@ pub async fn run(
     Ok(results)
 }
 
-/// One batch on a waiting function process. Meanwhile the logs queue is purged every
+/// One batch on a waiting function process, whose event type has `fan_out` webhooks.
+/// Meanwhile the logs queue is purged every
 /// [`PURGE_EVERY`], standing in for the log-writer's event source mapping that drains
 /// it on AWS: moto 5.2.5 counts a queue's messages on every `SendMessage` (and its
 /// `ReceiveMessage` is dearer still), so a queue left to fill would add an emulator
 /// cost growing with its depth to every figure.
-async fn invoke(
+pub async fn invoke(
     function: &FunctionProcess,
     stack: &Stack,
     receiver: &Receiver,
     waiter: &mut Conn,
+    fan_out: usize,
 ) -> Result<BatchRun> {
-    let deliveries = (BATCH_EVENTS * FAN_OUT) as u64;
+    let deliveries = (BATCH_EVENTS * fan_out) as u64;
     let event = batch();
     receiver.reset().await?;
     purge_logs(stack).await?;

@@ -204,6 +204,8 @@ impl FunctionProcess {
 #[derive(Clone, Debug)]
 pub struct AwsResults {
     pub delivery: crate::aws_delivery::DeliveryResults,
+    /// The function's AWS requests per delivery, by fan-out.
+    pub requests: Vec<crate::aws_cost::RequestsRun>,
     pub functions: Vec<crate::lambda_init::FunctionInit>,
     /// Spawns per function for the init times.
     pub init_spawns: usize,
@@ -226,11 +228,14 @@ pub async fn measure(
         binary(functions, name)?;
     }
     let stack = Stack::create().await?;
-    crate::aws_delivery::create_webhooks(&stack, receiver.addr).await?;
+    crate::aws_delivery::create_webhooks(&stack, receiver.addr, crate::aws_delivery::FAN_OUT)
+        .await?;
     let delivery = crate::aws_delivery::run(functions, &stack, receiver, processes, warm).await?;
+    let requests = crate::aws_cost::measure(functions, receiver).await?;
     let functions = crate::lambda_init::measure(functions, &stack, spawns).await?;
     Ok(AwsResults {
         delivery,
+        requests,
         functions,
         init_spawns: spawns,
         took_secs: started.elapsed().as_secs_f64(),

@@ -12,13 +12,15 @@
 //!   ([`aws_delivery`]), and each function's binary size and init time
 //!   ([`lambda_init`]), all run through the fake runtime API of `webhooks-tests`
 //!   ([`lambda`]); the functions' AWS requests counted by a proxy in front of the
-//!   emulator ([`aws_requests`]).
+//!   emulator ([`aws_requests`]), per delivery at fan-out 1, 10 and 100 and priced
+//!   ([`aws_cost`]).
 //! - the noisy-neighbour shape ([`noisy`]; `bench noisy`, and part of `bench system`):
 //!   a healthy webhook's latency alone and beside a hanging and a failing one, on
 //!   `webhooks serve` and on the delivery function.
 //!
 //! Nothing here is a test: figures are reported, never asserted.
 
+pub mod aws_cost;
 pub mod aws_delivery;
 pub mod aws_requests;
 pub mod fixtures;

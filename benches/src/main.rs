@@ -28,8 +28,18 @@ enum Command {
     /// Run only the noisy-neighbour shape (serve, and with --functions Lambda: needs
     /// moto, run under `scripts/moto.sh run --`) and print its report section.
     Noisy(NoisyArgs),
+    /// Run only the AWS requests per delivery (fan-out 1, 10, 100; needs moto: run
+    /// under `scripts/moto.sh run --`) and print its report section.
+    AwsRequests(AwsRequestsArgs),
     /// The loopback receiver (started by `system`): prints its address, answers 200.
     Receiver,
+}
+
+#[derive(Debug, clap::Args)]
+struct AwsRequestsArgs {
+    /// The directory of the functions' release binaries (`webhooks-delivery`).
+    #[arg(long, default_value = "target/release")]
+    functions: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -193,6 +203,11 @@ fn main() -> ExitCode {
             .build()
             .map_err(Into::into)
             .and_then(|runtime| runtime.block_on(run_noisy(args))),
+        Command::AwsRequests(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Into::into)
+            .and_then(|runtime| runtime.block_on(run_aws_requests(args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -338,6 +353,13 @@ async fn run_system(args: SystemArgs) -> Result<()> {
             .map_err(|e| format!("writing {}: {e}", out.display()))?;
         eprintln!("report written to {}", out.display());
     }
+    Ok(())
+}
+
+async fn run_aws_requests(args: AwsRequestsArgs) -> Result<()> {
+    let receiver = Receiver::start(&std::env::current_exe()?).await?;
+    let runs = webhooks_bench::aws_cost::measure(&args.functions, &receiver).await?;
+    println!("{}", report::aws_cost_section(&runs));
     Ok(())
 }
 

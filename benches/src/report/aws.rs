@@ -102,6 +102,8 @@ impl Report {
             );
         }
 
+        out.push_str(&super::aws_cost::section(&aws.requests));
+
         let _ = writeln!(out, "### Lambda binaries\n");
         let _ = writeln!(
             out,

@@ -2,6 +2,8 @@
 //! part of that file (everything from [`KEPT_MARKER`] on is carried over unchanged).
 
 mod aws;
+mod aws_cost;
+pub use aws_cost::section as aws_cost_section;
 mod format;
 mod method;
 mod micro;

@@ -104,6 +104,7 @@ fn the_aws_section_gives_cold_and_warm_runs_and_each_binary() {
             init: vec![Duration::from_millis(30), Duration::from_millis(40)],
             moto_measured: true,
         },
+        requests: Vec::new(),
         functions: vec![FunctionInit {
             name: "delivery",
             size_bytes: 8 * 1024 * 1024,

@@ -75,8 +75,9 @@ struct Lane {
     failing_since_written: Option<Option<Timestamp>>,
     /// The rate limit's bucket, while the webhook has one.
     bucket: Option<TokenBucket>,
-    /// When a request of this lane last ended (or the lane was made): a full lane
-    /// whose requests keep ending is worth waiting for, one whose requests hang is not.
+    /// When a request of this lane last ended, or one started on the idle lane (or the
+    /// lane was made): a full lane whose requests keep ending is worth waiting for, one
+    /// whose requests hang is not.
     last_moved: Instant,
 }
 
@@ -156,12 +157,18 @@ impl Isolation {
                     };
                 }
             }
+            let idle = lane.permits.available_permits() >= self.settings.max_in_flight.max(1);
             let Ok(permit) = Arc::clone(&lane.permits).try_acquire_owned() else {
                 return Admission::Later {
                     wait: self.settings.lane_full_wait,
                     why: LANE_FULL,
                 };
             };
+            if idle {
+                // The first request after a quiet spell: the lane has not shown yet
+                // that its requests hang, so a burst that fills it is worth waiting for.
+                lane.last_moved = now;
+            }
             Self::with_token(lane, permit, rate, now)
         })
     }
@@ -297,6 +304,30 @@ mod tests {
             isolation.admit(&webhook("wh_a"), true),
             Admission::Now(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_burst_after_a_quiet_spell_waits_for_the_lane_rather_than_the_queue() {
+        // GIVEN a lane of two with 50 ms of patience, whose last request ended 80 ms ago
+        let isolation = Isolation::new(IsolationSettings {
+            lane_patience: Duration::from_millis(50),
+            ..settings()
+        });
+        let id = webhook("wh_quiet");
+        drop(isolation.admit(&id, true));
+        isolation.observe(&id, &answer(200));
+        std::thread::sleep(Duration::from_millis(80));
+        // WHEN a burst of three comes and the first request ends 10 ms later
+        let first = isolation.admit(&id, true);
+        let second = isolation.admit(&id, true);
+        assert!(matches!(first, Admission::Now(_)) && matches!(second, Admission::Now(_)));
+        let first_ends = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            drop(first);
+        };
+        let (third, ()) = tokio::join!(isolation.admit_patiently(&id, true, None), first_ends);
+        // THEN the third took the place it freed instead of going to the queue
+        assert!(matches!(third, Admission::Now(_)), "{third:?}");
     }
 
     #[test]
