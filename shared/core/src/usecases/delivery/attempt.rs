@@ -8,7 +8,9 @@ use tracing::{debug, warn, Instrument};
 
 use super::consequences::Consequence;
 use super::{delivery_request, Dispatcher};
+use crate::domain::custom_headers::CustomHeaders;
 use crate::domain::delivery_log::{DeliveryLogRecord, LoggedAttempt, Outcome};
+use crate::domain::signing::SigningSecrets;
 use crate::domain::task::DeliveryTask;
 use crate::domain::time::Timestamp;
 use crate::domain::webhook::Webhook;
@@ -17,7 +19,27 @@ use crate::ports::StoreError;
 use crate::usecases::custom_headers::custom_headers;
 use crate::usecases::signing_secrets::signing_secrets;
 
+/// What signing and sending to an enabled webhook needs from the secret store. It is
+/// read before the webhook's lane is asked for a place, so that a lane's permit covers
+/// the request alone: a cold cache's reads must not hold a burst's places.
+pub(super) struct Material {
+    secrets: Option<SigningSecrets>,
+    custom: CustomHeaders,
+}
+
 impl Dispatcher {
+    /// The secret material of `webhook`; `None` when it is disabled (nothing is sent).
+    pub(super) async fn material(&self, webhook: &Webhook) -> Result<Option<Material>, StoreError> {
+        if !webhook.enabled {
+            return Ok(None);
+        }
+        let now = self.ports.clock.now();
+        Ok(Some(Material {
+            secrets: signing_secrets(self.ports.secrets.as_ref(), webhook, now).await?,
+            custom: custom_headers(self.ports.secrets.as_ref(), webhook).await?,
+        }))
+    }
+
     /// Logs an attempt and tells the observer.
     async fn report(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
         if let Some(observer) = &self.observer {
@@ -44,19 +66,21 @@ impl Dispatcher {
         self.ports.logs.record(attempt).await
     }
 
-    /// One attempt to `webhook` (as read for it), holding its lane's `permit`: send,
-    /// classify, schedule what follows, record it.
+    /// One attempt to `webhook` (as read for it, with its `material`: `None` when it is
+    /// disabled), holding its lane's `permit`: send, classify, schedule what follows,
+    /// record it.
     pub(super) async fn attempt(
         &self,
         task: &DeliveryTask,
         webhook: Webhook,
+        material: Option<Material>,
         permit: OwnedSemaphorePermit,
     ) -> Result<Outcome, StoreError> {
         // A debug span: at the default level nothing is formatted per successful
         // delivery; the events logged at info and above name the delivery themselves.
         let span = tracing::debug_span!("delivery", webhook_id = %task.webhook_id, event_id = %task.event.id,
             delivery_id = %task.delivery_id, attempt = task.attempt);
-        self.attempt_inner(task, webhook, permit)
+        self.attempt_inner(task, webhook, material, permit)
             .instrument(span)
             .await
     }
@@ -65,10 +89,11 @@ impl Dispatcher {
         &self,
         task: &DeliveryTask,
         webhook: Webhook,
+        material: Option<Material>,
         permit: OwnedSemaphorePermit,
     ) -> Result<Outcome, StoreError> {
         let now = self.ports.clock.now();
-        if !webhook.enabled {
+        let Some(Material { secrets, custom }) = material else {
             let reason = webhook
                 .disabled_reason
                 .clone()
@@ -78,9 +103,7 @@ impl Dispatcher {
             let record = self.record(task, now, unsent, None, None);
             self.report(&record).await?;
             return Ok(Outcome::Failed);
-        }
-        let secrets = signing_secrets(self.ports.secrets.as_ref(), &webhook, now).await?;
-        let custom = custom_headers(self.ports.secrets.as_ref(), &webhook).await?;
+        };
         let started = Instant::now();
         let result = match url::Url::parse(&webhook.url) {
             Ok(url) => {

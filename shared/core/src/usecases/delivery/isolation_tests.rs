@@ -174,15 +174,17 @@ async fn failures_from_a_stale_read_keep_the_first_start_of_the_run() {
     // WHEN two attempts fail, both from the same (stale) read of the webhook
     let first = DeliveryTask::first(event(TYPE, "acme"), hook.id.clone());
     let second = DeliveryTask::first(event(TYPE, "globex"), hook.id.clone());
+    let material = world.dispatcher.material(&hook).await.expect("material");
     world
         .dispatcher
-        .attempt(&first, hook.clone(), permit())
+        .attempt(&first, hook.clone(), material, permit())
         .await
         .expect("attempt");
     world.clock.advance(Duration::from_secs(60));
+    let material = world.dispatcher.material(&hook).await.expect("material");
     world
         .dispatcher
-        .attempt(&second, hook.clone(), permit())
+        .attempt(&second, hook.clone(), material, permit())
         .await
         .expect("attempt");
     // THEN the run of failures starts at the first failure
@@ -294,4 +296,71 @@ async fn a_delivery_that_finds_the_lane_full_for_a_moment_waits_in_the_process()
     assert_eq!(second.attempted, 1);
     assert!(world.queue.enqueued().is_empty());
     assert_eq!(world.logs.all().len(), 2);
+}
+
+/// A secret store whose reads take [`SlowSecrets::READ`] (a cold cache on AWS).
+struct SlowSecrets(MemorySecretStore);
+
+impl SlowSecrets {
+    const READ: Duration = Duration::from_millis(200);
+}
+
+#[async_trait]
+impl SecretReader for SlowSecrets {
+    async fn get(
+        &self,
+        id: &crate::domain::ids::WebhookId,
+        now: crate::domain::time::Timestamp,
+    ) -> Result<Option<crate::domain::signing::SigningSecrets>, StoreError> {
+        tokio::time::sleep(Self::READ).await;
+        self.0.get(id, now).await
+    }
+
+    async fn headers(
+        &self,
+        id: &crate::domain::ids::WebhookId,
+        names: &[String],
+    ) -> Result<Option<crate::domain::custom_headers::CustomHeaders>, StoreError> {
+        self.0.headers(id, names).await
+    }
+}
+
+#[tokio::test]
+async fn slow_secret_reads_do_not_hold_a_lane_so_a_burst_is_sent_not_queued() {
+    // GIVEN a signed webhook with a cap of two, whose secret takes 200 ms to read
+    // (four times the lane's patience), and a receiver answering at once
+    let store = MemorySecretStore::default();
+    let mut hook = webhook(TYPE);
+    hook.secret_ref = Some(
+        crate::ports::SecretWriter::put(&store, &hook.id, "whsec_slow", base_time())
+            .await
+            .expect("secret"),
+    );
+    let world = super::tests::world_with_secrets(
+        ScriptedSender::answering([]),
+        lanes_of(2),
+        Arc::new(SlowSecrets(store)),
+    );
+    stored(&world, &hook).await;
+    // WHEN three events come at once
+    let events = [
+        event(TYPE, "acme"),
+        event(TYPE, "acme"),
+        event(TYPE, "acme"),
+    ];
+    let fanned = futures::future::join_all(
+        events
+            .iter()
+            .map(|event| world.dispatcher.process_event(event, None)),
+    )
+    .await;
+    // THEN all three were sent now (the third took a place the first two freed),
+    // none went to the queue
+    let deferred: usize = fanned
+        .iter()
+        .map(|f| f.as_ref().expect("fan-out").deferred)
+        .sum();
+    assert_eq!(deferred, 0, "{fanned:?}");
+    assert_eq!(world.sender.requests().len(), 3);
+    assert!(world.queue.enqueued().is_empty());
 }

@@ -224,6 +224,10 @@ impl Dispatcher {
             self.ports.queue.enqueue(&task, Duration::ZERO).await?;
             return Ok(Start::Deferred);
         }
+        let material = match self.material(&webhook).await {
+            Ok(material) => material,
+            Err(error) => return self.defer_after(&task, &error).await,
+        };
         let permit = match self
             .isolation
             .admit_patiently(&webhook.id, true, sending_rate(&webhook))
@@ -236,16 +240,22 @@ impl Dispatcher {
                 return Ok(Start::Deferred);
             }
         };
-        match self.attempt(&task, webhook, permit).await {
+        match self.attempt(&task, webhook, material, permit).await {
             Ok(_) => Ok(Start::Attempted),
-            Err(error) => {
-                // A store failed around the attempt: hand the task to the queue so the
-                // rest of the fan-out is not redone for it; fail only if that fails too.
-                warn!(delivery_id = %task.delivery_id, error = %error, "deferring delivery after a store error");
-                self.ports.queue.enqueue(&task, Duration::ZERO).await?;
-                Ok(Start::Deferred)
-            }
+            Err(error) => self.defer_after(&task, &error).await,
         }
+    }
+
+    /// A store failed around an attempt: hands the task to the queue so the rest of
+    /// the fan-out is not redone for it; fails only if that fails too.
+    async fn defer_after(
+        &self,
+        task: &DeliveryTask,
+        error: &StoreError,
+    ) -> Result<Start, StoreError> {
+        warn!(delivery_id = %task.delivery_id, error = %error, "deferring delivery after a store error");
+        self.ports.queue.enqueue(task, Duration::ZERO).await?;
+        Ok(Start::Deferred)
     }
 
     /// True when a request started now might not finish, with what follows it, before
@@ -285,6 +295,7 @@ impl Dispatcher {
                 "webhook was deleted; delivery dropped");
             return Ok(TaskRun::Dropped);
         };
+        let material = self.material(&webhook).await?;
         let permit = match self
             .isolation
             .admit_patiently(&webhook.id, false, sending_rate(&webhook))
@@ -298,7 +309,7 @@ impl Dispatcher {
             }
         };
         Ok(TaskRun::Attempted(
-            self.attempt(task, webhook, permit).await?,
+            self.attempt(task, webhook, material, permit).await?,
         ))
     }
 }

@@ -37,6 +37,15 @@ pub(super) fn world_with<S: HttpSender + 'static>(
     sender: S,
     settings: DeliverySettings,
 ) -> World<S> {
+    world_with_secrets(sender, settings, Arc::new(MemorySecretStore::default()))
+}
+
+/// [`world_with`], reading the signing secrets from `secrets`.
+pub(super) fn world_with_secrets<S: HttpSender + 'static>(
+    sender: S,
+    settings: DeliverySettings,
+    secrets: Arc<dyn SecretReader>,
+) -> World<S> {
     let webhooks = Arc::new(MemoryWebhookStore::default());
     let queue = Arc::new(MemoryTaskQueue::default());
     let logs = Arc::new(MemoryLogs::default());
@@ -44,7 +53,7 @@ pub(super) fn world_with<S: HttpSender + 'static>(
     let clock = Arc::new(ManualClock::at(base_time()));
     let ports = DeliveryPorts {
         webhooks: webhooks.clone(),
-        secrets: Arc::new(MemorySecretStore::default()),
+        secrets,
         queue: queue.clone(),
         logs: logs.clone(),
         sender: sender.clone(),
