@@ -23,8 +23,13 @@ use crate::outbound::{OutboundResponse, SendError};
 
 /// Timeouts in a row after which a webhook's breaker opens.
 pub const BREAKER_TIMEOUTS: u32 = 3;
-/// How long an open breaker sends a webhook's new deliveries straight to the queue.
+/// How long an open breaker first sends a webhook's new deliveries straight to the
+/// queue; each time it opens again without an answer in between, twice as long, up to
+/// [`BREAKER_MAX_DOUBLINGS`] doublings (30 s, 1 min, … 8 min): every time it half-opens,
+/// the batch whose attempt finds the receiver still hanging waits one timeout for it.
 pub const BREAKER_OPEN_FOR: Duration = Duration::from_secs(30);
+/// The most times [`BREAKER_OPEN_FOR`] is doubled.
+pub const BREAKER_MAX_DOUBLINGS: u32 = 4;
 /// How long a delivery that found its webhook's lane full waits in the queue.
 pub const LANE_FULL_WAIT: Duration = Duration::from_secs(1);
 /// How long a delivery waits in the process for a full lane to free a place before
@@ -70,6 +75,8 @@ struct Lane {
     permits: Arc<Semaphore>,
     timeouts_in_a_row: u32,
     open_until: Option<Instant>,
+    /// Times the breaker opened since the receiver last answered.
+    opened_in_a_row: u32,
     /// What this process last wrote as the webhook's `failing_since` (`Some(None)`:
     /// cleared), so a batch that read a stale webhook writes it once, not per attempt.
     failing_since_written: Option<Option<Timestamp>>,
@@ -125,6 +132,7 @@ impl Isolation {
             permits: Arc::new(Semaphore::new(max)),
             timeouts_in_a_row: 0,
             open_until: None,
+            opened_in_a_row: 0,
             failing_since_written: None,
             bucket: None,
             last_moved: Instant::now(),
@@ -227,13 +235,19 @@ impl Isolation {
             match result {
                 Err(SendError::Timeout(_)) => {
                     lane.timeouts_in_a_row = lane.timeouts_in_a_row.saturating_add(1);
-                    if lane.timeouts_in_a_row >= settings.breaker_timeouts {
-                        lane.open_until = Some(Instant::now() + settings.breaker_open_for);
+                    if lane.timeouts_in_a_row >= settings.breaker_timeouts
+                        && lane.open_until.is_none()
+                    {
+                        let doublings = lane.opened_in_a_row.min(BREAKER_MAX_DOUBLINGS);
+                        let open_for = settings.breaker_open_for * 2u32.pow(doublings);
+                        lane.open_until = Some(Instant::now() + open_for);
+                        lane.opened_in_a_row = lane.opened_in_a_row.saturating_add(1);
                     }
                 }
                 Ok(_) => {
                     lane.timeouts_in_a_row = 0;
                     lane.open_until = None;
+                    lane.opened_in_a_row = 0;
                 }
                 Err(_) => {}
             }
@@ -265,155 +279,5 @@ impl Isolation {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::fakes::answer;
-
-    fn settings() -> IsolationSettings {
-        IsolationSettings {
-            max_in_flight: 2,
-            breaker_timeouts: 2,
-            breaker_open_for: Duration::from_secs(60),
-            lane_full_wait: Duration::from_secs(1),
-            lane_patience: Duration::ZERO,
-        }
-    }
-
-    fn webhook(id: &str) -> WebhookId {
-        WebhookId::from_trusted(id)
-    }
-
-    #[test]
-    fn a_full_lane_sends_the_next_delivery_to_wait_and_frees_with_the_permit() {
-        // Given a lane of two with both permits taken
-        let isolation = Isolation::new(settings());
-        let first = isolation.admit(&webhook("wh_a"), true);
-        let second = isolation.admit(&webhook("wh_a"), false);
-        assert!(matches!(first, Admission::Now(_)) && matches!(second, Admission::Now(_)));
-        // When a third comes
-        let third = isolation.admit(&webhook("wh_a"), false);
-        // Then it waits in the queue; another webhook is not affected
-        assert!(matches!(third, Admission::Later { wait, .. } if wait == Duration::from_secs(1)));
-        assert!(matches!(
-            isolation.admit(&webhook("wh_b"), true),
-            Admission::Now(_)
-        ));
-        // And once a request ends, the lane takes one again
-        drop(first);
-        assert!(matches!(
-            isolation.admit(&webhook("wh_a"), true),
-            Admission::Now(_)
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_burst_after_a_quiet_spell_waits_for_the_lane_rather_than_the_queue() {
-        // GIVEN a lane of two with 50 ms of patience, whose last request ended 80 ms ago
-        let isolation = Isolation::new(IsolationSettings {
-            lane_patience: Duration::from_millis(50),
-            ..settings()
-        });
-        let id = webhook("wh_quiet");
-        drop(isolation.admit(&id, true));
-        isolation.observe(&id, &answer(200));
-        std::thread::sleep(Duration::from_millis(80));
-        // WHEN a burst of three comes and the first request ends 10 ms later
-        let first = isolation.admit(&id, true);
-        let second = isolation.admit(&id, true);
-        assert!(matches!(first, Admission::Now(_)) && matches!(second, Admission::Now(_)));
-        let first_ends = async {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            drop(first);
-        };
-        let (third, ()) = tokio::join!(isolation.admit_patiently(&id, true, None), first_ends);
-        // THEN the third took the place it freed instead of going to the queue
-        assert!(matches!(third, Admission::Now(_)), "{third:?}");
-    }
-
-    #[test]
-    fn timeouts_in_a_row_open_the_breaker_for_inline_deliveries_only() {
-        // Given two timeouts in a row
-        let isolation = Isolation::new(settings());
-        let id = webhook("wh_slow");
-        let timeout = Err(SendError::Timeout(Duration::from_secs(5)));
-        isolation.observe(&id, &timeout);
-        assert!(matches!(isolation.admit(&id, true), Admission::Now(_)));
-        isolation.observe(&id, &timeout);
-        // When fan-out and a queued task come
-        let inline = isolation.admit(&id, true);
-        let queued = isolation.admit(&id, false);
-        // Then fan-out goes to the queue at once; the queued task is still attempted
-        assert!(matches!(inline, Admission::Later { wait, .. } if wait.is_zero()));
-        assert!(matches!(queued, Admission::Now(_)));
-        // And an answer (even an error status) closes the breaker
-        isolation.observe(&id, &answer(500));
-        assert!(matches!(isolation.admit(&id, true), Admission::Now(_)));
-    }
-
-    #[test]
-    fn a_rate_limited_lane_admits_its_rate_then_waits_for_the_next_token() {
-        // GIVEN a lane of two in flight for a webhook limited to 2 a second
-        let isolation = Isolation::new(IsolationSettings {
-            max_in_flight: 8,
-            ..settings()
-        });
-        let id = webhook("wh_limited");
-        // WHEN three deliveries come at once
-        let first = isolation.admit_at_rate(&id, true, Some(2));
-        let second = isolation.admit_at_rate(&id, false, Some(2));
-        let third = isolation.admit_at_rate(&id, false, Some(2));
-        // THEN two go, and the third waits about half a second, holding no permit
-        assert!(matches!(first, Admission::Now(_)) && matches!(second, Admission::Now(_)));
-        assert!(
-            matches!(third, Admission::Later { wait, why } if wait > Duration::from_millis(400)
-                && wait <= Duration::from_millis(500) && why.contains("rate limit")),
-            "{third:?}"
-        );
-        // AND another webhook, and this one once unlimited, are not held back
-        assert!(matches!(
-            isolation.admit_at_rate(&webhook("wh_other"), true, Some(2)),
-            Admission::Now(_)
-        ));
-        assert!(matches!(isolation.admit(&id, true), Admission::Now(_)));
-    }
-
-    #[test]
-    fn a_full_lane_turns_a_rate_limited_delivery_away_without_using_a_token() {
-        // GIVEN a lane of two, full, for a webhook limited to 3 a second
-        let isolation = Isolation::new(settings());
-        let id = webhook("wh_busy");
-        let held = [
-            isolation.admit_at_rate(&id, true, Some(3)),
-            isolation.admit_at_rate(&id, true, Some(3)),
-        ];
-        // WHEN a third comes
-        let third = isolation.admit_at_rate(&id, false, Some(3));
-        // THEN it waits for the lane (the in-flight wait), not for a token
-        assert!(matches!(third, Admission::Later { wait, .. } if wait == Duration::from_secs(1)));
-        // AND the token it did not take is there once a request ends
-        drop(held);
-        assert!(matches!(
-            isolation.admit_at_rate(&id, false, Some(3)),
-            Admission::Now(_)
-        ));
-    }
-
-    #[test]
-    fn failing_since_is_written_once_per_change_even_from_a_stale_read() {
-        let isolation = Isolation::new(settings());
-        let id = webhook("wh_1");
-        let now = Timestamp::from_unix_millis(1_000);
-        // Four failures of one batch, all read failing_since = None
-        let writes = (0..4)
-            .filter(|_| isolation.failing_since_needs_write(&id, None, Some(now)))
-            .count();
-        assert_eq!(writes, 1);
-        // A success read with the old None still clears it, once
-        assert!(isolation.failing_since_needs_write(&id, None, None));
-        assert!(!isolation.failing_since_needs_write(&id, None, None));
-        // A failed write is tried again next time
-        assert!(isolation.failing_since_needs_write(&id, None, Some(now)));
-        isolation.failing_since_unknown(&id);
-        assert!(isolation.failing_since_needs_write(&id, None, Some(now)));
-    }
-}
+#[path = "isolation_lane_tests.rs"]
+mod tests;
