@@ -392,11 +392,16 @@ fn kms_condition_of(condition: &Value) -> &'static str {
 /// The value of `!If [UseKmsSecrets, value, !Ref AWS::NoValue]`: what only
 /// `SecretsMode=kms` sets.
 fn kms_only(value: &Value) -> Option<&Value> {
+    only_in(value, "UseKmsSecrets")
+}
+
+/// The value of `!If [condition, value, !Ref AWS::NoValue]`.
+fn only_in<'a>(value: &'a Value, condition: &str) -> Option<&'a Value> {
     let (name, arguments) = intrinsic(value)?;
     let arguments = arguments.as_sequence()?;
     (name == "If"
         && arguments.len() == 3
-        && arguments[0].as_str() == Some("UseKmsSecrets")
+        && arguments[0].as_str() == Some(condition)
         && ref_of(&arguments[2]) == Some("AWS::NoValue"))
     .then(|| &arguments[1])
 }
@@ -915,7 +920,10 @@ fn each_function_role_allows_exactly_the_calls_its_code_makes() {
 
         let mut granted = BTreeSet::new();
         for statement in one_or_many(&policies[0]["PolicyDocument"]["Statement"]) {
-            let statement = kms_only(statement).unwrap_or(statement);
+            // Secrets Manager's statements in that mode only, KMS's in kms mode only.
+            let statement = kms_only(statement)
+                .or_else(|| only_in(statement, "UseSecretsManager"))
+                .unwrap_or(statement);
             assert_eq!(
                 statement["Effect"].as_str(),
                 Some("Allow"),
