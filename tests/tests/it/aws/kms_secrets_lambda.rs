@@ -1,18 +1,12 @@
-//! `SECRETS_MODE=kms` on the delivery function's real binary against moto: a secret
-//! and custom headers sealed under a KMS key sign and go out on the delivery, and a
-//! rotation signs with both secrets during its grace period.
+//! `SECRETS_MODE=kms` on the real api and delivery binaries against moto: a secret and
+//! a custom header set through the API are sealed under a KMS key, sign and go out on
+//! the delivery, and a rotation through the API signs with both secrets.
 
 use std::time::Duration;
 
 use super::delivery_stack::DeliveryStack;
-use webhooks_aws::{DynamoWebhookStore, KmsSecretStore};
-use webhooks_core::domain::custom_headers::CustomHeaders;
-use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::signing::verify_standard;
-use webhooks_core::domain::time::{Clock, SystemClock};
-use webhooks_core::domain::webhook::{ClientScope, Webhook};
-use webhooks_core::ports::{SecretWriter, WebhookRegistry};
-use webhooks_tests::functions::fixture;
+use webhooks_tests::functions::{fixture, http_answer, Function};
 use webhooks_tests::receiver::{Delivery, Receiver};
 
 const FIRST: &str = "a-first-kms-secret-0123";
@@ -29,57 +23,55 @@ fn verifies(secret: &str, request: &Delivery) -> bool {
 }
 
 #[tokio::test]
-async fn in_kms_mode_a_delivery_is_signed_with_the_sealed_secret_and_rotation_signs_with_both() {
-    // GIVEN a KMS key, a secrets table and a webhook whose secret and custom header are
-    // sealed under that key
+async fn in_kms_mode_a_secret_set_through_the_api_signs_deliveries_and_rotation_signs_with_both() {
+    // GIVEN the api and delivery functions in kms mode, on one KMS key and secrets table
     let stack = DeliveryStack::create().await;
     let moto = &stack.moto;
     let key = moto.create_kms_key().await;
     let secrets_table = moto.create_secrets_table().await;
-    let secrets = KmsSecretStore::new(
-        moto.clients.kms.clone(),
-        moto.clients.dynamodb.clone(),
-        &secrets_table,
-        &key,
-    )
-    .for_stack(Some("webhooks-test".into()));
-    let receiver = Receiver::start(vec![200, 200]).await;
-    let id = WebhookId::generate();
-    let now = SystemClock.now();
-    let secret_ref = secrets.put(&id, FIRST, now).await.expect("the secret");
-    let headers = CustomHeaders::from_stored([("X-Collector".to_owned(), "siem-eu".to_owned())]);
-    secrets
-        .put_headers(&id, &headers)
-        .await
-        .expect("the headers");
-    let hook = Webhook {
-        id: id.clone(),
-        name: "siem".into(),
-        url: receiver.url("/hec"),
-        event: "report.publish_status".into(),
-        clients: ClientScope::all(),
-        enabled: true,
-        secret_ref: Some(secret_ref),
-        disabled_reason: None,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        failing_since: None,
-        rate_limit_per_second: None,
-        header_names: headers.names(),
-    };
-    DynamoWebhookStore::new(moto.clients.dynamodb.clone(), &stack.table)
-        .insert(&hook)
-        .await
-        .expect("insert the webhook");
+    let logs_table = moto.create_delivery_logs_table().await;
     let kms_env = [
         ("SECRETS_MODE", "kms"),
         ("SECRETS_KMS_KEY_ID", key.as_str()),
         ("SECRETS_TABLE", secrets_table.as_str()),
         ("SECRETS_STACK_TAG", "webhooks-test"),
     ];
+    let mut api_env = vec![
+        ("WEBHOOKS_TABLE", stack.table.as_str()),
+        ("DELIVERY_LOGS_TABLE", logs_table.as_str()),
+        ("RETRY_QUEUE_URL", stack.retry.as_str()),
+        ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
+        ("WEBHOOKS_REQUIRE_HTTPS", "false"),
+    ];
+    api_env.extend(kms_env);
+    let api = Function::start("api", &api_env, moto).await;
+    let receiver = Receiver::start(vec![200, 200]).await;
+    let hook_url = receiver.url("/hec");
+    let call = |name: &str, webhook_id: &str, body: serde_json::Value| {
+        let mut event = fixture(
+            &format!("apigw/{name}.json"),
+            &[
+                ("{{WEBHOOK_ID}}", webhook_id),
+                ("{{RECEIVER_URL}}", &hook_url),
+            ],
+        );
+        event["body"] = serde_json::Value::String(body.to_string());
+        event
+    };
 
-    // WHEN the delivery function in kms mode gets an event of its type
+    // WHEN a webhook is created through the API with a secret and a custom header
+    let (status, _, created) = http_answer(
+        &api.invoke(call(
+            "create-webhook",
+            "",
+            serde_json::json!({"name": "siem", "url": hook_url, "event": "report.publish_status",
+                "clients": ["acme"], "secret": FIRST, "headers": {"X-Collector": "siem-eu"}}),
+        ))
+        .await,
+    );
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("an id").to_owned();
+    // AND an event of its type reaches the delivery function
     let delivery = stack.delivery(&kms_env).await;
     delivery.invoke(fixture("sqs/event.json", &[])).await;
 
@@ -90,12 +82,29 @@ async fn in_kms_mode_a_delivery_is_signed_with_the_sealed_secret_and_rotation_si
         Some("siem-eu")
     );
     assert!(verifies(FIRST, &delivered[0]));
-
-    // AND WHEN the secret is rotated and a fresh container delivers the next event
-    secrets
-        .put(&id, SECOND, SystemClock.now())
+    // AND nothing of the secret is in the secrets table in the clear
+    let items = moto
+        .clients
+        .dynamodb
+        .scan()
+        .table_name(&secrets_table)
+        .send()
         .await
-        .expect("the rotation");
+        .expect("scan the secrets table");
+    assert_eq!(items.count(), 1);
+    let raw = format!("{:?}", items.items());
+    assert!(!raw.contains(FIRST) && !raw.contains("siem-eu"));
+
+    // AND WHEN the secret is rotated through the API and a fresh container delivers
+    let (status, _, updated) = http_answer(
+        &api.invoke(call(
+            "update-webhook",
+            &id,
+            serde_json::json!({"secret": SECOND}),
+        ))
+        .await,
+    );
+    assert_eq!(status, 200, "{updated}");
     let fresh = stack.delivery(&kms_env).await;
     fresh.invoke(fixture("sqs/event.json", &[])).await;
 
