@@ -151,6 +151,37 @@ impl Moto {
         name
     }
 
+    /// A new secrets table (`SECRETS_MODE=kms`): partition key `webhook_id`.
+    pub async fn create_secrets_table(&self) -> String {
+        let name = unique("secrets");
+        self.clients
+            .dynamodb
+            .create_table()
+            .table_name(&name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute("webhook_id"))
+            .key_schema(key("webhook_id", KeyType::Hash))
+            .send()
+            .await
+            .expect("create the secrets table");
+        name
+    }
+
+    /// A new symmetric KMS key; returns its ARN.
+    pub async fn create_kms_key(&self) -> String {
+        self.clients
+            .kms
+            .create_key()
+            .description(unique("webhook-secrets"))
+            .send()
+            .await
+            .expect("create a KMS key")
+            .key_metadata
+            .expect("key metadata")
+            .arn
+            .expect("a key ARN")
+    }
+
     /// A new standard queue; returns its URL.
     pub async fn create_queue(&self, tag: &str) -> String {
         self.clients

@@ -1,12 +1,12 @@
 //! The api function: every HTTP API route but the connection tests, on DynamoDB,
-//! SQS (redeliveries) and Secrets Manager.
+//! SQS (redeliveries) and Secrets Manager or KMS (`SECRETS_MODE`).
 
 use std::sync::Arc;
 
 use axum::Router;
 
 use webhooks_aws::{
-    config, AwsClients, DynamoLogReader, DynamoStatsStore, DynamoWebhookStore, SecretsManagerStore,
+    config, AwsClients, DynamoLogReader, DynamoStatsStore, DynamoWebhookStore, ModeSecretStore,
     SqsTaskQueue,
 };
 use webhooks_core::config::{outbound_policy, ConfigError, Env};
@@ -20,7 +20,9 @@ pub struct Config {
     pub webhooks_table: String,
     pub delivery_logs_table: String,
     pub retry_queue_url: String,
-    pub secret_prefix: String,
+    /// `SECRETS_MODE` and what its mode needs (`SECRET_PREFIX`, or the KMS key and
+    /// the secrets table).
+    pub secrets_mode: config::SecretsMode,
     /// The `webhooks:stack` tag of the secrets it creates (`SECRETS_STACK_TAG`).
     pub secrets_stack_tag: Option<String>,
     /// Validates webhook URLs as deliveries will (`WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`).
@@ -33,7 +35,7 @@ impl Config {
             webhooks_table: config::webhooks_table(env)?,
             delivery_logs_table: config::delivery_logs_table(env)?,
             retry_queue_url: config::retry_queue_url(env)?,
-            secret_prefix: config::secret_prefix(env)?,
+            secrets_mode: config::secrets_mode(env)?,
             secrets_stack_tag: config::secrets_stack_tag(env)?,
             // The Lambda functions open no private network unless told to.
             policy: outbound_policy(env, "")?,
@@ -48,10 +50,11 @@ pub fn app(clients: &AwsClients, config: &Config, clock: Arc<dyn Clock>) -> Rout
             clients.dynamodb.clone(),
             &config.webhooks_table,
         )),
-        secrets: Arc::new(
-            SecretsManagerStore::new(clients.secrets.clone(), &config.secret_prefix)
-                .tagged(config.secrets_stack_tag.clone()),
-        ),
+        secrets: Arc::new(ModeSecretStore::new(
+            clients,
+            &config.secrets_mode,
+            config.secrets_stack_tag.clone(),
+        )),
         logs: Arc::new(DynamoLogReader::new(
             clients.dynamodb.clone(),
             &config.delivery_logs_table,

@@ -8,7 +8,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use webhooks_aws::config::{self, TimeoutUse};
 use webhooks_aws::limits::MAX_BATCH_ENTRIES;
 use webhooks_aws::{
-    AwsClients, CachedSecrets, DynamoWebhookStore, HandBack, SecretsManagerStore, SqsDeadLetters,
+    AwsClients, CachedSecrets, DynamoWebhookStore, HandBack, ModeSecretStore, SqsDeadLetters,
     SqsHandBack, SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
 };
 use webhooks_core::config::{max_in_flight_per_webhook, ConfigError, Env, OutboundConfig};
@@ -40,7 +40,8 @@ pub struct Config {
     pub retry_queue_url: String,
     pub logs_queue_url: String,
     pub events_dlq_url: String,
-    pub secret_prefix: String,
+    /// `SECRETS_MODE` and what its mode needs.
+    pub secrets_mode: config::SecretsMode,
     /// `DELIVERY_TIMEOUT_MS` (checked against `FUNCTION_TIMEOUT_SECONDS`),
     /// `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
     pub outbound: OutboundConfig,
@@ -59,7 +60,7 @@ impl Config {
             retry_queue_url: config::retry_queue_url(env)?,
             logs_queue_url: config::logs_queue_url(env)?,
             events_dlq_url: config::events_dlq_url(env)?,
-            secret_prefix: config::secret_prefix(env)?,
+            secrets_mode: config::secrets_mode(env)?,
             // The Lambda functions open no private network unless told to.
             outbound: OutboundConfig::from_env(env, "")?,
             max_in_flight_per_webhook: max_in_flight_per_webhook(env)?,
@@ -100,7 +101,7 @@ impl Delivery {
         }
     }
 
-    /// The function on AWS: DynamoDB, Secrets Manager (cached), SQS.
+    /// The function on AWS: DynamoDB, Secrets Manager or KMS (cached), SQS.
     pub fn new(
         clients: &AwsClients,
         config: &Config,
@@ -112,7 +113,7 @@ impl Delivery {
                 &config.webhooks_table,
             )),
             secrets: Arc::new(CachedSecrets::new(
-                SecretsManagerStore::new(clients.secrets.clone(), &config.secret_prefix),
+                ModeSecretStore::new(clients, &config.secrets_mode, None),
                 DEFAULT_CACHE_TTL,
             )),
             // Retries and deferrals of one invocation leave in SendMessageBatch calls.

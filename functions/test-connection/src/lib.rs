@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use webhooks_aws::config::{self, TimeoutUse};
-use webhooks_aws::{AwsClients, DynamoWebhookStore, SecretsManagerStore};
+use webhooks_aws::{AwsClients, DynamoWebhookStore, ModeSecretStore};
 use webhooks_core::config::{ConfigError, Env, OutboundConfig};
 use webhooks_core::domain::time::Clock;
 use webhooks_core::http::test_connection::{self, ConnectionContext, ConnectionState};
@@ -15,7 +15,8 @@ use webhooks_core::usecases::connection::ProbeSettings;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub webhooks_table: String,
-    pub secret_prefix: String,
+    /// `SECRETS_MODE` and what its mode needs.
+    pub secrets_mode: config::SecretsMode,
     /// `DELIVERY_TIMEOUT_MS` (checked against `FUNCTION_TIMEOUT_SECONDS`),
     /// `WEBHOOKS_ALLOW_NETS`, `WEBHOOKS_REQUIRE_HTTPS`.
     pub outbound: OutboundConfig,
@@ -27,7 +28,7 @@ impl Config {
     pub fn from_env(env: &dyn Env) -> Result<Self, ConfigError> {
         let read = Self {
             webhooks_table: config::webhooks_table(env)?,
-            secret_prefix: config::secret_prefix(env)?,
+            secrets_mode: config::secrets_mode(env)?,
             // The Lambda functions open no private network unless told to.
             outbound: OutboundConfig::from_env(env, "")?,
         };
@@ -48,10 +49,7 @@ pub fn app(
                 clients.dynamodb.clone(),
                 &config.webhooks_table,
             )),
-            secrets: Arc::new(SecretsManagerStore::new(
-                clients.secrets.clone(),
-                &config.secret_prefix,
-            )),
+            secrets: Arc::new(ModeSecretStore::new(clients, &config.secrets_mode, None)),
             clock,
             sender: GuardedSender::new(config.outbound.policy.clone())?,
             settings: ProbeSettings {

@@ -1,5 +1,5 @@
 //! The AWS adapters of the core's ports: webhooks and the delivery log in DynamoDB,
-//! signing secrets in Secrets Manager, the retry queue, the logs queue and the events
+//! signing secrets in Secrets Manager (or sealed under a KMS key in DynamoDB), the retry queue, the logs queue and the events
 //! DLQ in SQS, and the producer's side of the events queue (`webhooks send
 //! --queue-url`). Item shapes are part of the contract (`docs/storage.md`);
 //! the mapping lives here, never in the core.
@@ -15,12 +15,14 @@ mod error;
 mod events_queue;
 mod expr;
 mod hand_back;
+mod kms_secrets;
 pub mod limits;
 mod log_sink;
 mod logs;
 mod message_size;
 mod paging;
 pub mod sdk;
+mod secret_backend;
 mod secret_cache;
 mod secrets;
 mod stats;
@@ -33,9 +35,11 @@ pub use dead_letters::{SqsDeadLetters, REASON_ATTRIBUTE};
 pub use error::AwsError;
 pub use events_queue::SqsEventSink;
 pub use hand_back::{HandBack, SqsHandBack};
+pub use kms_secrets::{KmsSecretStore, CONTEXT_STACK, CONTEXT_WEBHOOK_ID};
 pub use log_sink::{BatchFailure, SqsLogSink};
 pub use logs::{DynamoLogReader, DynamoLogStore};
 pub use sdk::AwsClients;
+pub use secret_backend::ModeSecretStore;
 pub use secret_cache::{CachedSecrets, SecretLoader, DEFAULT_CACHE_TTL};
 pub use secrets::{SecretsManagerStore, RECOVERY_WINDOW_DAYS, STACK_TAG_KEY};
 pub use stats::DynamoStatsStore;

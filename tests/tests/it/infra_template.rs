@@ -85,6 +85,12 @@ pub(crate) const FUNCTIONS: [Function; 4] = [
             ("secretsmanager:PutSecretValue", SECRETS),
             ("secretsmanager:RestoreSecret", SECRETS),
             ("secretsmanager:DeleteSecret", SECRETS),
+            // SecretsMode=kms
+            ("kms:GenerateDataKey", "SecretsKey"),
+            ("kms:Decrypt", "SecretsKey"),
+            ("dynamodb:GetItem", "SecretsTable"),
+            ("dynamodb:PutItem", "SecretsTable"),
+            ("dynamodb:DeleteItem", "SecretsTable"),
         ],
     },
     Function {
@@ -99,6 +105,9 @@ pub(crate) const FUNCTIONS: [Function; 4] = [
             ("dynamodb:GetItem", "WebhooksTable"),
             ("secretsmanager:GetSecretValue", SECRETS),
             ("secretsmanager:DescribeSecret", SECRETS),
+            // SecretsMode=kms
+            ("kms:Decrypt", "SecretsKey"),
+            ("dynamodb:GetItem", "SecretsTable"),
         ],
     },
     Function {
@@ -116,6 +125,9 @@ pub(crate) const FUNCTIONS: [Function; 4] = [
             ("dynamodb:Query", "WebhooksTable/index/by_event"),
             ("secretsmanager:GetSecretValue", SECRETS),
             ("secretsmanager:DescribeSecret", SECRETS),
+            // SecretsMode=kms
+            ("kms:Decrypt", "SecretsKey"),
+            ("dynamodb:GetItem", "SecretsTable"),
             ("sqs:SendMessage", "RetryQueue"),
             ("sqs:SendMessage", "LogsQueue"),
             ("sqs:SendMessage", "EventsDeadLetterQueue"),
@@ -156,7 +168,7 @@ const FUNCTION_TIMEOUT: &str = "FUNCTION_TIMEOUT_SECONDS";
 
 /// What each environment variable but [`FUNCTION_TIMEOUT`] must be set from (`!Ref` of
 /// a resource or a parameter): the same name always means the same thing.
-const ENV_SOURCES: [(&str, &str); 15] = [
+const ENV_SOURCES: [(&str, &str); 16] = [
     ("WEBHOOKS_TABLE", "WebhooksTable"),
     ("DELIVERY_LOGS_TABLE", "DeliveryLogsTable"),
     ("RETRY_QUEUE_URL", "RetryQueue"),
@@ -172,6 +184,7 @@ const ENV_SOURCES: [(&str, &str); 15] = [
     ("RUST_LOG", "LogLevel"),
     ("METRICS_STACK", "AWS::StackName"),
     ("SECRETS_STACK_TAG", "AWS::StackName"),
+    ("SECRETS_MODE", "SecretsMode"),
 ];
 
 /// The HTTP API of docs/api.md on API Gateway: the two `/test` routes go to the
@@ -362,6 +375,35 @@ fn secret_condition_of(condition: &Value) -> &'static str {
         Some(2) if stack(request) && only_stack_key => "created with the stack's tag only",
         _ => "another condition",
     }
+}
+
+/// A KMS statement's condition: the encryption context names this stack and a webhook.
+fn kms_condition_of(condition: &Value) -> &'static str {
+    let stack = ref_of(&condition["StringEquals"]["kms:EncryptionContext:stack"]);
+    let webhook = condition["StringLike"]["kms:EncryptionContext:webhook_id"].as_str();
+    match condition.as_mapping().map(|m| m.len()) {
+        Some(2) if stack == Some("AWS::StackName") && webhook == Some("wh_*") => {
+            "this stack's webhooks only"
+        }
+        _ => "another condition",
+    }
+}
+
+/// The value of `!If [UseKmsSecrets, value, !Ref AWS::NoValue]`: what only
+/// `SecretsMode=kms` sets.
+fn kms_only(value: &Value) -> Option<&Value> {
+    only_in(value, "UseKmsSecrets")
+}
+
+/// The value of `!If [condition, value, !Ref AWS::NoValue]`.
+fn only_in<'a>(value: &'a Value, condition: &str) -> Option<&'a Value> {
+    let (name, arguments) = intrinsic(value)?;
+    let arguments = arguments.as_sequence()?;
+    (name == "If"
+        && arguments.len() == 3
+        && arguments[0].as_str() == Some(condition)
+        && ref_of(&arguments[2]) == Some("AWS::NoValue"))
+    .then(|| &arguments[1])
 }
 
 /// The logical id of a resource ARN (`!GetAtt X.Arn`).
@@ -626,6 +668,23 @@ fn each_function_gets_exactly_the_environment_it_reads() {
                 // Its value: each_function_timeout_variable_is_its_functions_timeout.
                 continue;
             }
+            if name == "SECRETS_KMS_KEY_ID" || name == "SECRETS_TABLE" {
+                assert_eq!(
+                    kms_only(value)
+                        .and_then(|v| ref_of(v).map(str::to_owned).or_else(|| arn_of(v))),
+                    Some(
+                        if name == "SECRETS_TABLE" {
+                            "SecretsTable"
+                        } else {
+                            "SecretsKey"
+                        }
+                        .to_owned()
+                    ),
+                    "{}: {name} is set in SecretsMode=kms only",
+                    f.logical_id
+                );
+                continue;
+            }
             if name == "SECRET_PREFIX" {
                 assert_eq!(
                     secret_prefix_of(value),
@@ -650,10 +709,24 @@ fn each_function_gets_exactly_the_environment_it_reads() {
 /// value (a table name, a queue URL), so that the reader goes on to ask for the rest;
 /// optional ones are left unset, which it accepts.
 fn variables_read(read_config: fn(&dyn Env) -> Result<(), ConfigError>) -> BTreeSet<String> {
+    let mut asked = variables_read_in(read_config, None);
+    asked.extend(variables_read_in(read_config, Some("kms")));
+    asked
+}
+
+/// [`variables_read`] with `SECRETS_MODE` = `mode`.
+fn variables_read_in(
+    read_config: fn(&dyn Env) -> Result<(), ConfigError>,
+    mode: Option<&str>,
+) -> BTreeSet<String> {
     let asked = RefCell::new(BTreeSet::new());
     let env = |name: &str| {
         asked.borrow_mut().insert(name.to_owned());
-        if name.ends_with("_TABLE") {
+        if name == "SECRETS_MODE" {
+            mode.map(str::to_owned)
+        } else if name == "SECRETS_KMS_KEY_ID" {
+            Some("arn:aws:kms:eu-west-1:123456789012:key/k".to_owned())
+        } else if name.ends_with("_TABLE") {
             Some("webhooks-table".to_owned())
         } else if name == "METRICS_STACK" {
             Some("webhooks".to_owned())
@@ -847,6 +920,10 @@ fn each_function_role_allows_exactly_the_calls_its_code_makes() {
 
         let mut granted = BTreeSet::new();
         for statement in one_or_many(&policies[0]["PolicyDocument"]["Statement"]) {
+            // Secrets Manager's statements in that mode only, KMS's in kms mode only.
+            let statement = kms_only(statement)
+                .or_else(|| only_in(statement, "UseSecretsManager"))
+                .unwrap_or(statement);
             assert_eq!(
                 statement["Effect"].as_str(),
                 Some("Allow"),
@@ -854,7 +931,16 @@ fn each_function_role_allows_exactly_the_calls_its_code_makes() {
             );
             // Conditions only on the secrets, and only the stack's tag.
             let condition = &statement["Condition"];
-            if !condition.is_null() {
+            let kms = one_or_many(&statement["Action"])
+                .iter()
+                .any(|a| a.as_str().is_some_and(|a| a.starts_with("kms:")));
+            if kms {
+                assert_eq!(
+                    kms_condition_of(condition),
+                    "this stack's webhooks only",
+                    "{role}: {statement:?}"
+                );
+            } else if !condition.is_null() {
                 assert_eq!(
                     secret_condition_of(condition),
                     if one_or_many(&statement["Action"])

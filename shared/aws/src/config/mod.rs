@@ -10,7 +10,9 @@ use webhooks_core::config::{ConfigError, Env};
 
 pub use webhooks_core::config::log_retention;
 
+mod secrets_mode;
 mod timeouts;
+pub use secrets_mode::{secrets_mode, SecretsMode};
 pub use timeouts::{function_timeout, TimeoutUse, HTTP_API_INTEGRATION_TIMEOUT};
 
 /// `SECRET_PREFIX` when it is unset.

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use webhooks_aws::{
-    CachedSecrets, DynamoLogStore, DynamoStatsStore, DynamoWebhookStore, SecretsManagerStore,
-    SqsTaskQueue,
+    CachedSecrets, DynamoLogStore, DynamoStatsStore, DynamoWebhookStore, KmsSecretStore,
+    SecretsManagerStore, SqsTaskQueue,
 };
 use webhooks_core::domain::delivery_log::LoggedAttempt;
 use webhooks_core::domain::task::{DeliveryTask, TaskMessage};
@@ -57,6 +57,27 @@ async fn secret_store() -> Box<dyn SecretStore> {
     Box::new(SecretsManagerStore::new(
         moto.clients.secrets.clone(),
         moto.secret_prefix(),
+    ))
+}
+
+/// The KMS envelope store (`SECRETS_MODE=kms`) on its own key and secrets table.
+async fn kms_secret_store() -> KmsSecretStore {
+    let moto = Moto::connect().await;
+    let table = moto.create_secrets_table().await;
+    let key = moto.create_kms_key().await;
+    KmsSecretStore::new(
+        moto.clients.kms.clone(),
+        moto.clients.dynamodb.clone(),
+        table,
+        key,
+    )
+    .for_stack(Some("conformance".into()))
+}
+
+async fn cached_kms_secret_store() -> Box<dyn SecretStore> {
+    Box::new(CachedSecrets::new(
+        kms_secret_store().await,
+        webhooks_aws::DEFAULT_CACHE_TTL,
     ))
 }
 
@@ -146,6 +167,16 @@ mod secret_store {
 mod cached_secret_store {
     use super::*;
     webhooks_tests::secret_store_conformance!(cached_secret_store().await);
+}
+
+mod kms_secret_store {
+    use super::*;
+    webhooks_tests::secret_store_conformance!(Box::new(kms_secret_store().await));
+}
+
+mod cached_kms_secret_store {
+    use super::*;
+    webhooks_tests::secret_store_conformance!(cached_kms_secret_store().await);
 }
 
 mod log_store {

@@ -13,6 +13,7 @@ mod delivery_stack;
 mod disabled_notice;
 mod hand_back;
 mod isolation_lambda;
+mod kms_secrets_lambda;
 mod lambda_functions;
 mod log_writer_refusals;
 mod producers;
