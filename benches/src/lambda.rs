@@ -29,6 +29,7 @@ pub struct Stack {
     pub retry_queue: String,
     pub logs_queue: String,
     pub events_dlq: String,
+    pub logs_dlq: String,
     pub secret_prefix: String,
 }
 
@@ -51,6 +52,7 @@ impl Stack {
             retry_queue: moto.create_queue("bench-retry").await,
             logs_queue: moto.create_queue("bench-logs").await,
             events_dlq: moto.create_queue("bench-events-dlq").await,
+            logs_dlq: moto.create_queue("bench-logs-dlq").await,
             secret_prefix: moto.secret_prefix(),
             moto,
             moto_pid,
@@ -72,6 +74,7 @@ impl Stack {
             ("RETRY_QUEUE_URL", &self.retry_queue),
             ("LOGS_QUEUE_URL", &self.logs_queue),
             ("EVENTS_DLQ_URL", &self.events_dlq),
+            ("LOGS_DLQ_URL", &self.logs_dlq),
             ("METRICS_STACK", "webhooks-bench"),
             ("SECRET_PREFIX", &self.secret_prefix),
             ("WEBHOOKS_ALLOW_NETS", "127.0.0.0/8"),
