@@ -352,6 +352,12 @@ async fn run_system(args: SystemArgs) -> Result<()> {
         std::fs::write(out, report::merge_into_file(&markdown, old.as_deref()))
             .map_err(|e| format!("writing {}: {e}", out.display()))?;
         eprintln!("report written to {}", out.display());
+        // The headline figures beside it, for programs (BENCHMARKS.json).
+        let figures = out.with_extension("json");
+        let text = serde_json::to_string_pretty(&report.json())?;
+        std::fs::write(&figures, text + "\n")
+            .map_err(|e| format!("writing {}: {e}", figures.display()))?;
+        eprintln!("figures written to {}", figures.display());
     }
     Ok(())
 }

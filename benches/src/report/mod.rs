@@ -3,6 +3,7 @@
 
 mod aws;
 mod aws_cost;
+mod json;
 pub use aws_cost::section as aws_cost_section;
 mod format;
 mod method;

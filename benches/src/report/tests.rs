@@ -115,6 +115,16 @@ fn the_aws_section_gives_cold_and_warm_runs_and_each_binary() {
         init_spawns: 1,
         took_secs: 60.0,
     };
+    // The figures for programs take the same runs: medians, the largest binary
+    let json = report(Some(aws.clone())).json();
+    assert_eq!(json["profile"], "bench-build");
+    assert_eq!(json["machine"]["cores"], 2);
+    assert_eq!(json["lambda"]["warm_cpu_us_per_delivery"], 250.0);
+    assert_eq!(json["lambda"]["cold_cpu_us_per_delivery"], 450.0);
+    assert_eq!(json["lambda"]["init_ms_max"], 12.0);
+    assert_eq!(json["binary"]["max_mib"], 8.0);
+    assert!(json["system"]["a"]["deliveries_per_s"].is_null());
+    assert!(json["system"]["limit"]["deliveries_per_s"].is_null());
     let markdown = report(Some(aws)).markdown();
     assert!(
         markdown.contains("| **wall time per batch** | **4,500 ms** (4,000 ms–5,000 ms) | **2,500 ms** (2,000 ms–3,000 ms) |"),
