@@ -14,7 +14,7 @@ use webhooks_core::ports::{SecretReader, SecretWriter, StoreError};
 use crate::config::SecretsMode;
 use crate::kms_secrets::KmsSecretStore;
 use crate::sdk::AwsClients;
-use crate::secret_cache::SecretLoader;
+use crate::secret_cache::{headers_of, signing_of, SecretLoader};
 use crate::secrets::SecretsManagerStore;
 
 /// Secrets Manager or KMS envelope, as configured.
@@ -61,10 +61,7 @@ impl SecretReader for ModeSecretStore {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError> {
-        match self {
-            Self::SecretsManager(store) => store.get(id, now).await,
-            Self::Kms(store) => store.get(id, now).await,
-        }
+        signing_of(self, id, now).await
     }
 
     async fn headers(
@@ -72,10 +69,7 @@ impl SecretReader for ModeSecretStore {
         id: &WebhookId,
         names: &[String],
     ) -> Result<Option<CustomHeaders>, StoreError> {
-        match self {
-            Self::SecretsManager(store) => store.headers(id, names).await,
-            Self::Kms(store) => store.headers(id, names).await,
-        }
+        headers_of(self, id, names).await
     }
 }
 

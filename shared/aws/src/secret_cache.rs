@@ -31,6 +31,29 @@ pub trait SecretLoader: Send + Sync {
     async fn load(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError>;
 }
 
+/// [`SecretReader::get`] of a store without a cache: the entry's secrets at `now`.
+pub(crate) async fn signing_of<L: SecretLoader + ?Sized>(
+    loader: &L,
+    id: &WebhookId,
+    now: Timestamp,
+) -> Result<Option<SigningSecrets>, StoreError> {
+    Ok(loader.load(id).await?.and_then(|value| value.signing(now)))
+}
+
+/// [`SecretReader::headers`] of a store without a cache: asked for none, an empty set
+/// (nothing is read); else the named values when the entry has every one.
+pub(crate) async fn headers_of<L: SecretLoader + ?Sized>(
+    loader: &L,
+    id: &WebhookId,
+    names: &[String],
+) -> Result<Option<CustomHeaders>, StoreError> {
+    if names.is_empty() {
+        return Ok(Some(CustomHeaders::default()));
+    }
+    let stored = loader.load(id).await?.unwrap_or_default();
+    Ok(stored.headers.covering(names))
+}
+
 /// A [`SecretReader`] that keeps what it read in memory for a while (the delivery
 /// function: one Secrets Manager call per webhook every few minutes instead of one
 /// per delivery). The stored value is cached, not the answer for one moment, so the

@@ -17,7 +17,7 @@ use webhooks_core::domain::time::Timestamp;
 use webhooks_core::ports::{SecretReader, SecretWriter, StoreError};
 
 use crate::error::{sdk_error, AwsError};
-use crate::secret_cache::SecretLoader;
+use crate::secret_cache::{headers_of, signing_of, SecretLoader};
 
 /// Days a removed secret can still be restored by an operator (`DeleteSecret`'s
 /// recovery window). A new secret for the same webhook restores and overwrites it.
@@ -359,7 +359,7 @@ impl SecretReader for SecretsManagerStore {
         id: &WebhookId,
         now: Timestamp,
     ) -> Result<Option<SigningSecrets>, StoreError> {
-        Ok(self.load(id).await?.and_then(|value| value.signing(now)))
+        signing_of(self, id, now).await
     }
 
     async fn headers(
@@ -367,11 +367,7 @@ impl SecretReader for SecretsManagerStore {
         id: &WebhookId,
         names: &[String],
     ) -> Result<Option<CustomHeaders>, StoreError> {
-        if names.is_empty() {
-            return Ok(Some(CustomHeaders::default()));
-        }
-        let stored = self.load(id).await?.unwrap_or_default();
-        Ok(stored.headers.covering(names))
+        headers_of(self, id, names).await
     }
 }
 
