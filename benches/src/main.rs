@@ -11,6 +11,9 @@ use webhooks_bench::report::{self, Report, ShapeResults, REFERENCE_A, REFERENCE_
 use webhooks_bench::system::{self, Receiver, Shape, SHAPE_A, SHAPE_B};
 use webhooks_bench::{lambda, micro, naive, noisy, receiver, Result};
 
+mod commands;
+use commands::{run_aws_requests, run_noisy, AwsRequestsArgs, NoisyArgs, NoisyShape};
+
 #[derive(Debug, Parser)]
 #[command(name = "bench", about = "Benchmarks of the webhooks service")]
 struct Cli {
@@ -36,13 +39,6 @@ enum Command {
 }
 
 #[derive(Debug, clap::Args)]
-struct AwsRequestsArgs {
-    /// The directory of the functions' release binaries (`webhooks-delivery`).
-    #[arg(long, default_value = "target/release")]
-    functions: PathBuf,
-}
-
-#[derive(Debug, clap::Args)]
 struct MicroArgs {
     /// Criterion's output directory.
     #[arg(long, default_value = "target/criterion")]
@@ -53,77 +49,6 @@ struct MicroArgs {
     /// Measurement time per benchmark, seconds.
     #[arg(long, default_value_t = 1.5)]
     measurement: f64,
-}
-
-#[derive(Debug, clap::Args)]
-struct NoisyArgs {
-    /// The `webhooks` release binary (`serve`).
-    #[arg(long, default_value = "target/release/webhooks")]
-    webhooks: PathBuf,
-    /// The directory of the functions' release binaries (`webhooks-delivery`): runs the
-    /// Lambda backend too.
-    #[arg(long)]
-    functions: Option<PathBuf>,
-    /// Backends to run, of serve and lambda (default: serve, and lambda with
-    /// --functions).
-    #[arg(long, value_delimiter = ',')]
-    backends: Option<Vec<String>>,
-    #[command(flatten)]
-    shape: NoisyShape,
-}
-
-/// The noisy-neighbour shape's knobs, shared by `noisy` and `system`.
-#[derive(Debug, clap::Args)]
-struct NoisyShape {
-    /// Events per noisy-neighbour run (0: `system` skips the shape).
-    #[arg(
-        id = "noisy_events",
-        long = "noisy-events",
-        value_name = "N",
-        default_value_t = noisy::DEFAULT_EVENTS
-    )]
-    events: usize,
-    /// The longest one noisy-neighbour run waits for its healthy deliveries, seconds.
-    #[arg(
-        id = "noisy_bound_secs",
-        long = "noisy-bound-secs",
-        value_name = "SECS",
-        default_value_t = noisy::DEFAULT_BOUND.as_secs()
-    )]
-    bound_secs: u64,
-    /// Connections posting the noisy-neighbour events to serve.
-    #[arg(
-        id = "noisy_connections",
-        long = "noisy-connections",
-        value_name = "N",
-        default_value_t = 32
-    )]
-    connections: usize,
-    /// The paced serve shape's event rate, events a second (0: only the burst).
-    #[arg(
-        id = "noisy_rate",
-        long = "noisy-rate",
-        value_name = "PER_S",
-        default_value_t = noisy::DEFAULT_PACED_RATE
-    )]
-    rate: u32,
-    /// Also write the machine-readable figures (`noisy.local_ratio`,
-    /// `noisy.lambda_ratio`) to this JSON file.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
-}
-
-impl NoisyShape {
-    fn config(&self, webhooks: Option<PathBuf>, functions: Option<PathBuf>) -> noisy::Config {
-        noisy::Config {
-            webhooks,
-            functions,
-            events: self.events,
-            connections: self.connections,
-            paced_rate: self.rate,
-            bound: Duration::from_secs(self.bound_secs),
-        }
-    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -359,35 +284,6 @@ async fn run_system(args: SystemArgs) -> Result<()> {
             .map_err(|e| format!("writing {}: {e}", figures.display()))?;
         eprintln!("figures written to {}", figures.display());
     }
-    Ok(())
-}
-
-async fn run_aws_requests(args: AwsRequestsArgs) -> Result<()> {
-    let receiver = Receiver::start(&std::env::current_exe()?).await?;
-    let runs = webhooks_bench::aws_cost::measure(&args.functions, &receiver).await?;
-    println!("{}", report::aws_cost_section(&runs));
-    Ok(())
-}
-
-async fn run_noisy(args: NoisyArgs) -> Result<()> {
-    let (serve, lambda) = noisy::backends(args.backends.as_deref(), args.functions.is_some())?;
-    if serve && !args.webhooks.exists() {
-        return Err(format!(
-            "{} not found; build it first (make bench builds it)",
-            args.webhooks.display()
-        )
-        .into());
-    }
-    if args.shape.events == 0 {
-        return Err("--noisy-events must be at least 1".into());
-    }
-    let config = args.shape.config(
-        serve.then_some(args.webhooks),
-        args.functions.filter(|_| lambda),
-    );
-    let results = noisy::run(&config).await?;
-    results.write_json(args.shape.json.as_deref())?;
-    println!("{}", report::noisy::section(Some(&results)));
     Ok(())
 }
 

@@ -52,14 +52,7 @@ pub async fn run(functions: &Path, config: &Config, neighbours: Neighbours) -> R
     let events = config.events;
     let stack = Stack::create().await?;
     let healthy = ReceiverThread::start(Behaviour::Healthy, events)?;
-    // The two neighbours (the bad ones, or healthy ones for the control).
-    let bad = match neighbours.behaviours() {
-        None => None,
-        Some((first, second)) => Some((
-            ReceiverThread::start(first, events)?,
-            ReceiverThread::start(second, events)?,
-        )),
-    };
+    let bad = neighbours.start_receivers(events)?;
     let url =
         |name: &str, receiver: &ReceiverThread| format!("http://{}/hook/{name}", receiver.addr);
     put_webhook(&stack, "noisy healthy", &url("healthy", &healthy)).await?;

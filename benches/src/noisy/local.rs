@@ -29,14 +29,7 @@ pub async fn run(
 ) -> Result<NoisyRun> {
     let events = config.events;
     let healthy = ReceiverThread::start(Behaviour::Healthy, events)?;
-    // The two neighbours (the bad ones, or healthy ones for the control).
-    let bad = match neighbours.behaviours() {
-        None => None,
-        Some((first, second)) => Some((
-            ReceiverThread::start(first, events)?,
-            ReceiverThread::start(second, events)?,
-        )),
-    };
+    let bad = neighbours.start_receivers(events)?;
     let service = Service::start_with(
         binary,
         None,

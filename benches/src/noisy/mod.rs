@@ -56,13 +56,21 @@ impl Neighbours {
         }
     }
 
-    /// The two neighbours' receivers (none when quiet).
-    pub fn behaviours(self) -> Option<(Behaviour, Behaviour)> {
-        match self {
-            Neighbours::Quiet => None,
-            Neighbours::Busy => Some((Behaviour::Healthy, Behaviour::Healthy)),
-            Neighbours::Noisy => Some((Behaviour::Hanging, Behaviour::Failing)),
-        }
+    /// Starts the two neighbours' receivers (none when quiet): the bad ones, or
+    /// healthy ones for the control, each noting arrivals of `events` events.
+    pub fn start_receivers(
+        self,
+        events: usize,
+    ) -> Result<Option<(receivers::ReceiverThread, receivers::ReceiverThread)>> {
+        let (first, second) = match self {
+            Neighbours::Quiet => return Ok(None),
+            Neighbours::Busy => (Behaviour::Healthy, Behaviour::Healthy),
+            Neighbours::Noisy => (Behaviour::Hanging, Behaviour::Failing),
+        };
+        Ok(Some((
+            receivers::ReceiverThread::start(first, events)?,
+            receivers::ReceiverThread::start(second, events)?,
+        )))
     }
 }
 
