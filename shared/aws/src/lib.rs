@@ -41,7 +41,7 @@ pub use logs::{DynamoLogReader, DynamoLogStore};
 pub use sdk::AwsClients;
 pub use secret_backend::ModeSecretStore;
 pub use secret_cache::{CachedSecrets, SecretLoader, DEFAULT_CACHE_TTL};
-pub use secrets::{SecretsManagerStore, RECOVERY_WINDOW_DAYS, STACK_TAG_KEY};
+pub use secrets::{SecretsManagerStore, MAX_NAMES_PER_BATCH, RECOVERY_WINDOW_DAYS, STACK_TAG_KEY};
 pub use stats::DynamoStatsStore;
 pub use task_queue::SqsTaskQueue;
 pub use webhooks::{DynamoWebhookStore, EVENT_INDEX};

@@ -52,6 +52,13 @@ impl SecretLoader for ModeSecretStore {
             Self::Kms(store) => store.load(id).await,
         }
     }
+
+    async fn load_many(&self, ids: &[WebhookId]) -> Vec<Result<Option<SecretEntry>, StoreError>> {
+        match self {
+            Self::SecretsManager(store) => store.load_many(ids).await,
+            Self::Kms(store) => store.load_many(ids).await,
+        }
+    }
 }
 
 #[async_trait]

@@ -29,6 +29,16 @@ pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 pub trait SecretLoader: Send + Sync {
     /// The stored entry, `None` when the webhook has none (or it was removed).
     async fn load(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError>;
+
+    /// [`load`](Self::load) of several webhooks, one answer per id in order. A store
+    /// that can read several in one call overrides it; this one reads them in turn.
+    async fn load_many(&self, ids: &[WebhookId]) -> Vec<Result<Option<SecretEntry>, StoreError>> {
+        let mut loaded = Vec::with_capacity(ids.len());
+        for id in ids {
+            loaded.push(self.load(id).await);
+        }
+        loaded
+    }
 }
 
 /// [`SecretReader::get`] of a store without a cache: the entry's secrets at `now`.
@@ -216,6 +226,39 @@ impl<S: SecretLoader> SecretReader for CachedSecrets<S> {
         let loaded = self.reload(id).await?.unwrap_or_default();
         Ok(loaded.headers.covering(names))
     }
+
+    /// Loads the entries of `ids` that are neither cached nor being read, together.
+    /// A webhook another read holds is left to it; what fails or is missing is read
+    /// again (one by one) by the `get` or `headers` that follows.
+    async fn prefetch(&self, ids: &[WebhookId]) {
+        let mut held = Vec::new();
+        for id in ids {
+            if self.cached(id).is_some() || held.iter().any(|(held_id, _, _)| held_id == id) {
+                continue;
+            }
+            let lock = {
+                let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+                Arc::clone(loading.entry(id.clone()).or_default())
+            };
+            if let Ok(turn) = Arc::clone(&lock).try_lock_owned() {
+                held.push((id.clone(), lock, turn));
+            }
+        }
+        if held.is_empty() {
+            return;
+        }
+        let wanted: Vec<WebhookId> = held.iter().map(|(id, _, _)| id.clone()).collect();
+        let loaded = self.inner.load_many(&wanted).await;
+        for (id, result) in wanted.iter().zip(loaded) {
+            if let Ok(Some(entry)) = result {
+                self.remember(id, entry);
+            }
+        }
+        for (id, lock, turn) in held {
+            drop(turn);
+            self.release_lock(&id, &lock);
+        }
+    }
 }
 
 impl<S: SecretLoader> CachedSecrets<S> {
@@ -235,18 +278,22 @@ impl<S: SecretLoader> CachedSecrets<S> {
                 None => self.inner.load(id).await,
             }
         };
-        {
-            // The last one out forgets the lock (the map and this clone hold it).
-            let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
-            if Arc::strong_count(&lock) <= 2 {
-                loading.remove(id);
-            }
-        }
+        self.release_lock(id, &lock);
         let loaded = loaded?;
         if let Some(value) = &loaded {
             self.remember(id, value.clone());
         }
         Ok(loaded)
+    }
+}
+
+impl<S> CachedSecrets<S> {
+    /// The last one out forgets a webhook's read lock (the map and `lock` hold it).
+    fn release_lock(&self, id: &WebhookId, lock: &Arc<tokio::sync::Mutex<()>>) {
+        let mut loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        if Arc::strong_count(lock) <= 2 {
+            loading.remove(id);
+        }
     }
 }
 

@@ -374,12 +374,25 @@ impl SecretReader for SecretsManagerStore {
 #[async_trait]
 impl SecretLoader for SecretsManagerStore {
     async fn load(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError> {
+        self.load_one(id).await
+    }
+
+    async fn load_many(&self, ids: &[WebhookId]) -> Vec<Result<Option<SecretEntry>, StoreError>> {
+        self.load_batched(ids).await
+    }
+}
+
+impl SecretsManagerStore {
+    async fn load_one(&self, id: &WebhookId) -> Result<Option<SecretEntry>, StoreError> {
         match self.lookup(&self.secret_name(id)).await? {
             Lookup::Found(value) => Ok(Some(value)),
             Lookup::Missing | Lookup::Deleted => Ok(None),
         }
     }
 }
+
+mod batch;
+pub use batch::MAX_NAMES_PER_BATCH;
 
 #[cfg(test)]
 mod tests;

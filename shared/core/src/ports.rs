@@ -177,6 +177,10 @@ pub trait SecretReader: Send + Sync {
         id: &WebhookId,
         names: &[String],
     ) -> Result<Option<CustomHeaders>, StoreError>;
+    /// A hint that `get` and `headers` of these webhooks follow (a fan-out's): a store
+    /// that caches may read the ones it lacks together (`BatchGetSecretValue`). It
+    /// answers nothing; what it could not read is read again by the calls that follow.
+    async fn prefetch(&self, _ids: &[WebhookId]) {}
 }
 
 /// Stores, rotates and removes secrets and custom header values: the admin API.

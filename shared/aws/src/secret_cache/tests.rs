@@ -16,6 +16,10 @@ fn at(seconds: u64) -> Timestamp {
 struct Counting {
     values: Arc<Mutex<HashMap<WebhookId, SecretEntry>>>,
     loads: Arc<AtomicUsize>,
+    /// The `load_many` calls (each counted once, however many ids it carries).
+    batches: Arc<AtomicUsize>,
+    /// The ids those calls carried, in all.
+    batched_ids: Arc<AtomicUsize>,
     /// How long a load takes (a Secrets Manager call).
     delay: Duration,
 }
@@ -74,6 +78,16 @@ impl SecretLoader for Counting {
             tokio::time::sleep(self.delay).await;
         }
         Ok(self.values.lock().unwrap().get(id).cloned())
+    }
+
+    async fn load_many(&self, ids: &[WebhookId]) -> Vec<Result<Option<SecretEntry>, StoreError>> {
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        self.batched_ids.fetch_add(ids.len(), Ordering::SeqCst);
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        let values = self.values.lock().unwrap();
+        ids.iter().map(|id| Ok(values.get(id).cloned())).collect()
     }
 }
 
@@ -188,5 +202,90 @@ fn entries_read_together_expire_spread_over_the_last_fifth_of_the_ttl() {
         distinct.len() > 100,
         "{} distinct lifetimes",
         distinct.len()
+    );
+}
+
+/// Webhooks `0..n` with a secret each, in `loader`.
+async fn signed_webhooks(loader: &Counting, n: usize) -> Vec<WebhookId> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = WebhookId::from_trusted(format!("wh_{i}"));
+        loader.put(&id, &format!("whsec_{i}"), at(0)).await.unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_prefetch_reads_the_missing_entries_in_one_batch_and_the_reads_after_it_none() {
+    // GIVEN a cold cache over five signed webhooks, one of them already cached
+    let loader = Counting::default();
+    let ids = signed_webhooks(&loader, 5).await;
+    let cache = CachedSecrets::new(loader.clone(), DEFAULT_CACHE_TTL);
+    cache.get(&ids[0], at(1)).await.unwrap();
+    // WHEN the five are prefetched, then each one's secret is read
+    cache.prefetch(&ids).await;
+    for id in &ids {
+        assert!(cache.get(id, at(1)).await.unwrap().is_some());
+    }
+    // THEN the four missing ones came in one batch, and no read followed it
+    assert_eq!(loader.batches.load(Ordering::SeqCst), 1);
+    assert_eq!(loader.batched_ids.load(Ordering::SeqCst), 4);
+    assert_eq!(loader.loads.load(Ordering::SeqCst), 1, "only the first get");
+}
+
+#[tokio::test(start_paused = true)]
+async fn reads_that_arrive_during_a_prefetch_wait_for_it_instead_of_reading_again() {
+    // GIVEN a cold cache whose loads take 50 ms, over three signed webhooks
+    let loader = Counting {
+        delay: Duration::from_millis(50),
+        ..Counting::default()
+    };
+    let ids = signed_webhooks(&loader, 3).await;
+    let cache = Arc::new(CachedSecrets::new(loader.clone(), DEFAULT_CACHE_TTL));
+    // WHEN a prefetch of the three and a read of each run at the same time
+    let prefetch = {
+        let (cache, ids) = (Arc::clone(&cache), ids.clone());
+        tokio::spawn(async move { cache.prefetch(&ids).await })
+    };
+    tokio::task::yield_now().await;
+    let reads = ids.iter().map(|id| {
+        let (cache, id) = (Arc::clone(&cache), id.clone());
+        tokio::spawn(async move { cache.get(&id, at(1)).await.unwrap() })
+    });
+    let read: Vec<_> = futures::future::join_all(reads).await;
+    prefetch.await.unwrap();
+    // THEN every read got its secret from the one batch
+    assert!(read.into_iter().all(|r| r.unwrap().is_some()));
+    assert_eq!(loader.batches.load(Ordering::SeqCst), 1);
+    assert_eq!(loader.loads.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_prefetch_skips_webhooks_another_read_is_loading() {
+    // GIVEN a read of one webhook's secret under way (loads take 50 ms)
+    let loader = Counting {
+        delay: Duration::from_millis(50),
+        ..Counting::default()
+    };
+    let ids = signed_webhooks(&loader, 2).await;
+    let cache = Arc::new(CachedSecrets::new(loader.clone(), DEFAULT_CACHE_TTL));
+    let first = {
+        let (cache, id) = (Arc::clone(&cache), ids[0].clone());
+        tokio::spawn(async move { cache.get(&id, at(1)).await.unwrap() })
+    };
+    tokio::task::yield_now().await;
+    // WHEN both are prefetched meanwhile
+    cache.prefetch(&ids).await;
+    first.await.unwrap();
+    // THEN the batch carried only the other one, and each was loaded once
+    assert_eq!(loader.batches.load(Ordering::SeqCst), 1);
+    assert_eq!(loader.batched_ids.load(Ordering::SeqCst), 1);
+    assert_eq!(loader.loads.load(Ordering::SeqCst), 1);
+    cache.get(&ids[1], at(1)).await.unwrap();
+    assert_eq!(
+        loader.loads.load(Ordering::SeqCst),
+        1,
+        "the second came from the batch"
     );
 }

@@ -19,5 +19,6 @@ mod log_writer_refusals;
 mod producers;
 mod rate_limit_lambda;
 mod recover_lambda;
+mod secret_batches;
 mod secret_tags;
 mod stats_lambda;

@@ -13,6 +13,8 @@ mod notice;
 #[cfg(test)]
 mod notice_tests;
 mod outcome;
+#[cfg(test)]
+mod prefetch_tests;
 mod rate;
 #[cfg(test)]
 mod rate_tests;
@@ -39,6 +41,7 @@ use isolation::Admission;
 use crate::config::{OutboundConfig, DEFAULT_DELIVERY_TIMEOUT};
 use crate::domain::delivery_log::Outcome;
 use crate::domain::event::Event;
+use crate::domain::ids::WebhookId;
 use crate::domain::retry::RetrySchedule;
 use crate::domain::task::DeliveryTask;
 use crate::domain::time::Clock;
@@ -191,6 +194,7 @@ impl Dispatcher {
             .filter(|webhook| webhook.wants(&event.event_type, &event.client_id))
             .collect();
         let matched = webhooks.len();
+        self.prefetch_secrets(&webhooks).await;
         let results: Vec<Result<Start, StoreError>> = stream::iter(webhooks)
             .map(|webhook| {
                 let task = DeliveryTask::first(event.clone(), webhook.id.clone());
@@ -210,6 +214,19 @@ impl Dispatcher {
             }
         }
         Ok(fan_out)
+    }
+
+    /// Tells the secret store which webhooks' secrets and headers the fan-out is about
+    /// to read, so a cold cache reads them together rather than one call each.
+    async fn prefetch_secrets(&self, webhooks: &[Webhook]) {
+        let ids: Vec<WebhookId> = webhooks
+            .iter()
+            .filter(|webhook| webhook.secret_ref.is_some() || !webhook.header_names.is_empty())
+            .map(|webhook| webhook.id.clone())
+            .collect();
+        if ids.len() > 1 {
+            self.ports.secrets.prefetch(&ids).await;
+        }
     }
 
     /// Attempts a delivery now, or hands it to the queue when the deadline is near or
