@@ -1,6 +1,7 @@
 //! The delivery function: SQS batches from the events queue (events to fan out) and
 //! the retry queue (delivery tasks), answered with the records SQS should retry.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,8 +9,8 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use webhooks_aws::config::{self, TimeoutUse};
 use webhooks_aws::limits::MAX_BATCH_ENTRIES;
 use webhooks_aws::{
-    AwsClients, CachedSecrets, DynamoWebhookStore, HandBack, ModeSecretStore, SqsDeadLetters,
-    SqsHandBack, SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
+    AwsClients, CachedSecrets, DynamoWebhookStore, HandBack, InFlightCount, ModeSecretStore,
+    SqsDeadLetters, SqsHandBack, SqsLogSink, SqsTaskQueue, DEFAULT_CACHE_TTL,
 };
 use webhooks_core::config::{max_in_flight_per_webhook, ConfigError, Env, OutboundConfig};
 use webhooks_core::domain::retry::handed_back_visibility;
@@ -18,6 +19,7 @@ use webhooks_core::metrics::EmfMetrics;
 use webhooks_core::outbound::{GuardedSender, SendError};
 use webhooks_core::ports::DeadLetters;
 use webhooks_core::usecases::delivery::batch::process_batch;
+use webhooks_core::usecases::delivery::hold::{hold_visibility, may_hold};
 use webhooks_core::usecases::delivery::{
     DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink, GroupedTaskQueue,
 };
@@ -77,8 +79,10 @@ pub struct Delivery {
     dead_letters: Arc<dyn DeadLetters>,
     metrics: Arc<EmfMetrics>,
     clock: Arc<dyn Clock>,
-    /// Asks SQS to deliver handed-back records again soon (on AWS; none in tests).
-    hand_back: Option<SqsHandBack>,
+    /// Asks SQS to deliver handed-back records again soon, or to keep early tasks
+    /// hidden until they are due, and how many the retry queue has in flight (on AWS;
+    /// none in tests, which hold nothing).
+    hand_back: Option<(SqsHandBack, InFlightCount)>,
 }
 
 impl Delivery {
@@ -139,7 +143,10 @@ impl Delivery {
             DeliverySettings::configured(&config.outbound, config.max_in_flight_per_webhook);
         let dead_letters = SqsDeadLetters::new(clients.sqs.clone(), &config.events_dlq_url);
         Ok(Self {
-            hand_back: Some(SqsHandBack::new(clients.sqs.clone())),
+            hand_back: Some((
+                SqsHandBack::new(clients.sqs.clone()),
+                InFlightCount::new(clients.sqs.clone(), &config.retry_queue_url),
+            )),
             ..Self::with_ports(
                 ports,
                 settings,
@@ -154,30 +161,55 @@ impl Delivery {
     pub async fn handle(&self, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
         let redeliverable = webhooks_lambda::redeliverable(&event);
         let records = webhooks_lambda::queue_messages(event, self.clock.now());
-        let failed = process_batch(
+        let holdable = match &self.hand_back {
+            Some((_, in_flight)) => {
+                let in_flight = in_flight.get().await;
+                redeliverable
+                    .iter()
+                    .filter(|record| may_hold(record.receive_count, in_flight))
+                    .map(|record| record.message_id.clone())
+                    .collect()
+            }
+            None => HashSet::new(),
+        };
+        let outcome = process_batch(
             &self.dispatcher,
             self.dead_letters.as_ref(),
             records,
             Some(deadline),
+            &holdable,
         )
         .await;
         // A record handed back failed for a passing reason: it comes back in seconds,
-        // not after the queue's 390 s visibility timeout.
-        if let Some(hand_back) = &self.hand_back {
-            let soon: Vec<HandBack> = redeliverable
+        // not after the queue's 390 s visibility timeout. A held one comes back when
+        // it is due.
+        if let Some((hand_back, _)) = &self.hand_back {
+            let changes: Vec<HandBack> = redeliverable
                 .into_iter()
-                .filter(|record| failed.contains(&record.message_id))
-                .map(|record| HandBack {
-                    visible_in: handed_back_visibility(record.receive_count),
-                    queue_arn: record.queue_arn,
-                    receipt_handle: record.receipt_handle,
+                .filter_map(|record| {
+                    let visible_in = if outcome.retry.contains(&record.message_id) {
+                        handed_back_visibility(record.receive_count)
+                    } else {
+                        let (_, wait) = outcome
+                            .held
+                            .iter()
+                            .find(|(id, _)| *id == record.message_id)?;
+                        hold_visibility(*wait)
+                    };
+                    Some(HandBack {
+                        visible_in,
+                        queue_arn: record.queue_arn,
+                        receipt_handle: record.receipt_handle,
+                    })
                 })
                 .collect();
-            if !soon.is_empty() {
-                hand_back.hand_back(&soon).await;
+            if !changes.is_empty() {
+                hand_back.hand_back(&changes).await;
             }
         }
-        webhooks_lambda::batch_response(failed)
+        let mut again = outcome.retry;
+        again.extend(outcome.held.into_iter().map(|(id, _)| id));
+        webhooks_lambda::batch_response(again)
     }
 
     /// The EMF metric lines of the attempts since the last call.

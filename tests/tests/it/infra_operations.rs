@@ -179,9 +179,10 @@ fn every_function_has_error_and_throttle_alarms() {
 }
 
 #[test]
-fn every_consumed_queue_has_an_alarm_on_the_age_of_its_oldest_message() {
+fn every_consumed_queue_has_an_alarm_on_work_left_waiting() {
     let template = Template::load();
-    for queue in ["EventsQueue", "RetryQueue", "LogsQueue"] {
+    // Events and log records are consumed as they come: the oldest one's age says.
+    for queue in ["EventsQueue", "LogsQueue"] {
         let alarms = alarms_on(
             &template,
             "AWS/SQS",
@@ -191,12 +192,28 @@ fn every_consumed_queue_has_an_alarm_on_the_age_of_its_oldest_message() {
         );
         assert_eq!(alarms.len(), 1, "{queue}: an age alarm");
         let seconds = alarms[0]["Threshold"].as_u64().unwrap_or(0);
-        // Delivery tasks are re-sent at least every 15 minutes (SQS's longest delay).
         assert!(
             (300..=1800).contains(&seconds),
             "{queue}: waits of {seconds} s"
         );
     }
+    // Delivery tasks not yet due are held hidden for hours, so the retry queue's
+    // alarm is on due tasks left visible, sustained.
+    let alarms = alarms_on(
+        &template,
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        "QueueName",
+        |v| get_att(v) == Some(("RetryQueue".to_owned(), "QueueName".to_owned())),
+    );
+    assert_eq!(alarms.len(), 1, "RetryQueue: a backlog alarm");
+    assert_eq!(
+        alarms[0]["Statistic"], "Minimum",
+        "sustained, not a moment's"
+    );
+    let periods = alarms[0]["EvaluationPeriods"].as_u64().unwrap_or(0)
+        * alarms[0]["Period"].as_u64().unwrap_or(0);
+    assert!((600..=1800).contains(&periods), "over {periods} s");
 }
 
 /// The named alarm's properties, checking it is one.

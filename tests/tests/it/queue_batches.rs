@@ -2,6 +2,7 @@
 //! adapters: good records are processed, bad ones dead-lettered with a reason, and
 //! only records that failed for a passing reason are handed back for retry.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -104,7 +105,9 @@ async fn a_mixed_batch_delivers_the_good_and_dead_letters_the_bad_with_reasons()
     ];
 
     // WHEN the batch is processed
-    let failed = process_batch(&dispatcher(&stores), &dead, batch, None).await;
+    let failed = process_batch(&dispatcher(&stores), &dead, batch, None, &HashSet::new())
+        .await
+        .retry;
 
     // THEN nothing is handed back for retry, the good event was delivered (its id from
     // the message id), and the three bad ones are dead-lettered with their reasons
@@ -137,8 +140,10 @@ async fn a_refused_record_is_retried_when_the_dead_letter_queue_fails() {
         &dead,
         vec![record("bad", "nope".into())],
         None,
+        &HashSet::new(),
     )
-    .await;
+    .await
+    .retry;
     assert_eq!(failed, ["bad"]);
 }
 
@@ -159,8 +164,10 @@ async fn a_deadline_too_near_defers_deliveries_to_the_queue_instead_of_starting_
         &dead,
         batch,
         Some(std::time::Instant::now()),
+        &HashSet::new(),
     )
-    .await;
+    .await
+    .retry;
     // THEN the record is done (not retried), nothing was sent, and the delivery waits in the queue
     assert!(failed.is_empty());
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -185,6 +192,7 @@ async fn the_log_writer_stores_good_records_and_dead_letters_unreadable_ones() {
             json!({"type": "report.publish_status", "client_id": "acme"}).to_string(),
         )],
         None,
+        &HashSet::new(),
     )
     .await;
     let webhook_id = receiver.wait_for(1, Duration::from_secs(5)).await[0]

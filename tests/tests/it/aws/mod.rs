@@ -12,6 +12,7 @@ mod custom_headers_lambda;
 mod delivery_stack;
 mod disabled_notice;
 mod hand_back;
+mod held_tasks;
 mod isolation_lambda;
 mod kms_secrets_lambda;
 mod lambda_functions;

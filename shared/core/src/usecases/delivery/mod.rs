@@ -3,9 +3,12 @@
 
 mod attempt;
 pub mod batch;
+#[cfg(test)]
+mod batch_tests;
 mod consequences;
 mod grouped_log;
 mod grouping;
+pub mod hold;
 pub mod isolation;
 #[cfg(test)]
 mod isolation_tests;
@@ -283,6 +286,15 @@ impl Dispatcher {
         })
     }
 
+    /// How long until `task` is due, when it arrived before its time (a queue whose
+    /// delays are shorter than the wait).
+    pub fn not_due_for(&self, task: &DeliveryTask) -> Option<Duration> {
+        let now = self.ports.clock.now();
+        task.not_before
+            .filter(|not_before| *not_before > now)
+            .map(|not_before| now.until(not_before))
+    }
+
     /// Runs one queued task. A task that arrives before its time (queues with a
     /// maximum delay), that could not finish before `deadline`, or whose webhook's lane
     /// is full or out of its rate goes back to the queue unattempted. The webhook is
@@ -292,15 +304,9 @@ impl Dispatcher {
         task: &DeliveryTask,
         deadline: Option<Instant>,
     ) -> Result<TaskRun, StoreError> {
-        if let Some(not_before) = task.not_before {
-            let now = self.ports.clock.now();
-            if not_before > now {
-                self.ports
-                    .queue
-                    .enqueue(task, now.until(not_before))
-                    .await?;
-                return Ok(TaskRun::Requeued);
-            }
+        if let Some(wait) = self.not_due_for(task) {
+            self.ports.queue.enqueue(task, wait).await?;
+            return Ok(TaskRun::Requeued);
         }
         if self.out_of_time(deadline) {
             self.ports.queue.enqueue(task, Duration::ZERO).await?;
