@@ -89,9 +89,25 @@ impl Moto {
         }
     }
 
-    /// A new webhooks table: partition key `id`, GSI `by_event` (`event`, `id`, ALL).
+    /// A new webhooks table as `infra/template.yaml` defines it: partition key `id`,
+    /// GSIs `by_event` (`event`, `id`), `by_subscription` (`sub`, `webhook_id`) and
+    /// `all_by_id` (`kind`, `id`), each projecting ALL. No marker: see
+    /// `webhooks_aws::migrate`.
     pub async fn create_webhooks_table(&self) -> String {
         let name = unique("webhooks");
+        let index = |name: &str, partition: &str, sort: &str| {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key(partition, KeyType::Hash))
+                .key_schema(key(sort, KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("a valid index")
+        };
         self.clients
             .dynamodb
             .create_table()
@@ -99,20 +115,13 @@ impl Moto {
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attribute("id"))
             .attribute_definitions(attribute("event"))
+            .attribute_definitions(attribute("sub"))
+            .attribute_definitions(attribute("webhook_id"))
+            .attribute_definitions(attribute("kind"))
             .key_schema(key("id", KeyType::Hash))
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(webhooks_aws::EVENT_INDEX)
-                    .key_schema(key("event", KeyType::Hash))
-                    .key_schema(key("id", KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build()
-                    .expect("a valid index"),
-            )
+            .global_secondary_indexes(index(webhooks_aws::EVENT_INDEX, "event", "id"))
+            .global_secondary_indexes(index(webhooks_aws::SUBSCRIPTION_INDEX, "sub", "webhook_id"))
+            .global_secondary_indexes(index(webhooks_aws::LIST_INDEX, "kind", "id"))
             .send()
             .await
             .expect("create the webhooks table");

@@ -1,6 +1,6 @@
 //! A webhook as an item of the webhooks table: the webhook's JSON with the secret's
 //! ARN as `secret_arn` (never the secret); absent optional fields are left out of the
-//! item. Shapes: `docs/storage.md`.
+//! item; `kind` = `webhook` puts it in the listing's index. Shapes: `docs/storage.md`.
 
 use std::collections::HashMap;
 
@@ -89,8 +89,16 @@ struct Key<'a> {
 
 type Item = HashMap<String, AttributeValue>;
 
+/// The attribute that puts a webhook item in the `all_by_id` index (the listing's):
+/// `kind` = [`KIND_WEBHOOK`] on every webhook item, on no other item of the table.
+pub(crate) const KIND: &str = "kind";
+pub(crate) const KIND_WEBHOOK: &str = "webhook";
+
 pub(crate) fn to_item(webhook: &Webhook) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(WebhookItem::from(webhook)).map_err(mapping_error("webhook item"))
+    let mut item: Item =
+        serde_dynamo::to_item(WebhookItem::from(webhook)).map_err(mapping_error("webhook item"))?;
+    item.insert(KIND.to_owned(), AttributeValue::S(KIND_WEBHOOK.to_owned()));
+    Ok(item)
 }
 
 pub(crate) fn from_item(item: Item) -> Result<Webhook, StoreError> {
@@ -151,6 +159,7 @@ mod tests {
             .unwrap()
             .starts_with("arn:aws:secretsmanager:"));
         assert!(!item.contains_key("secret_ref"));
+        assert_eq!(item["kind"], AttributeValue::S("webhook".into()));
         assert!(!item.contains_key("failing_since"), "absent, not NULL");
         assert!(
             !item.contains_key("rate_limit_per_second"),
