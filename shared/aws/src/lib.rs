@@ -52,5 +52,4 @@ pub use stats::DynamoStatsStore;
 pub use subscription_item::{MARKER_ID, SCHEMA_VERSION, SUBSCRIPTION_INDEX};
 pub use subscription_plan::MAX_TRANSACT_ITEMS;
 pub use task_queue::SqsTaskQueue;
-pub use webhook_list::LIST_INDEX;
 pub use webhooks::{DynamoWebhookStore, EVENT_INDEX};

@@ -8,8 +8,8 @@
 //! webhook's version it copies, and `hook` (M) the webhook's attributes that delivery
 //! reads: all of its item but `failing_since`, which changes without a new version
 //! (delivery reads it from the webhook item before acting on it). Subscription items
-//! have no top-level `event` or `kind`, so neither `by_event` nor `all_by_id` holds
-//! them.
+//! have no top-level `event`, so `by_event` does not hold them; webhook items are in
+//! `by_subscription` too, under the partition `webhooks` (the listing's).
 
 use std::collections::HashMap;
 
@@ -75,7 +75,8 @@ pub(crate) fn to_subscription_item(
     let mut copy = webhook.clone();
     copy.failing_since = None;
     let mut hook = to_item(&copy)?;
-    hook.remove(crate::webhook_item::KIND);
+    hook.remove("sub");
+    hook.remove("webhook_id");
     Ok(HashMap::from([
         ("id".to_owned(), s(item_id(subscription, &webhook.id))),
         ("sub".to_owned(), s(partition(subscription))),
@@ -96,9 +97,9 @@ pub(crate) fn from_subscription_item(mut item: Item) -> Result<Webhook, StoreErr
     }
 }
 
-/// True for an item of the table that is a subscription (it has `sub`).
+/// True for an item of the table that is a subscription (it has `hook`).
 pub(crate) fn is_subscription(item: &Item) -> bool {
-    item.contains_key("sub")
+    item.contains_key("hook")
 }
 
 /// The marker item the backfill writes last.
@@ -167,7 +168,7 @@ mod tests {
         assert_eq!(item["sub"], s("report.publish_status#client:acme"));
         assert_eq!(item["webhook_id"], s("wh_01JDX3M5Q8Z0V6K2W9Y4T7R1AB"));
         assert_eq!(item["version"], AttributeValue::N("3".into()));
-        assert!(!item.contains_key("event") && !item.contains_key("kind"));
+        assert!(!item.contains_key("event"));
         assert!(is_subscription(&item));
         let mut expected = hook.clone();
         expected.failing_since = None;

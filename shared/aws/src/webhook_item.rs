@@ -1,6 +1,7 @@
 //! A webhook as an item of the webhooks table: the webhook's JSON with the secret's
 //! ARN as `secret_arn` (never the secret); absent optional fields are left out of the
-//! item; `kind` = `webhook` puts it in the listing's index. Shapes: `docs/storage.md`.
+//! item; `sub` = `webhooks` and `webhook_id` = `id` put it in the listing's partition
+//! of `by_subscription`. Shapes: `docs/storage.md`.
 
 use std::collections::HashMap;
 
@@ -89,15 +90,21 @@ struct Key<'a> {
 
 type Item = HashMap<String, AttributeValue>;
 
-/// The attribute that puts a webhook item in the `all_by_id` index (the listing's):
-/// `kind` = [`KIND_WEBHOOK`] on every webhook item, on no other item of the table.
-pub(crate) const KIND: &str = "kind";
-pub(crate) const KIND_WEBHOOK: &str = "webhook";
+/// The `by_subscription` partition that holds every webhook item (the listing's),
+/// sorted by `webhook_id` = `id`. Subscription partitions always hold a `#`.
+pub(crate) const LIST_PARTITION: &str = "webhooks";
 
 pub(crate) fn to_item(webhook: &Webhook) -> Result<Item, StoreError> {
     let mut item: Item =
         serde_dynamo::to_item(WebhookItem::from(webhook)).map_err(mapping_error("webhook item"))?;
-    item.insert(KIND.to_owned(), AttributeValue::S(KIND_WEBHOOK.to_owned()));
+    item.insert(
+        "sub".to_owned(),
+        AttributeValue::S(LIST_PARTITION.to_owned()),
+    );
+    item.insert(
+        "webhook_id".to_owned(),
+        AttributeValue::S(webhook.id.as_str().to_owned()),
+    );
     Ok(item)
 }
 
@@ -159,7 +166,8 @@ mod tests {
             .unwrap()
             .starts_with("arn:aws:secretsmanager:"));
         assert!(!item.contains_key("secret_ref"));
-        assert_eq!(item["kind"], AttributeValue::S("webhook".into()));
+        assert_eq!(item["sub"], AttributeValue::S("webhooks".into()));
+        assert_eq!(item["webhook_id"], item["id"]);
         assert!(!item.contains_key("failing_since"), "absent, not NULL");
         assert!(
             !item.contains_key("rate_limit_per_second"),

@@ -1,10 +1,11 @@
 //! `GET /webhooks` on the webhooks table: a Query of an index in id order, read in
 //! bounded pages (`Limit` = the page size plus one) with the filters as a filter
-//! expression: `by_event` when the listing names an event type, else `all_by_id`
-//! (partition `kind` = `webhook`, on every webhook item and nothing else). Both are
-//! eventually consistent: a webhook written a moment ago may be missing from a page.
-//! Until the subscription backfill has run (no marker), items written before it have
-//! no `kind`, so a listing without an event type scans the table as before.
+//! expression: `by_event` when the listing names an event type, else the partition
+//! `webhooks` of `by_subscription` (every webhook item, sorted by `webhook_id` =
+//! `id`). Both are eventually consistent: a webhook written a moment ago may be missing from a page.
+//! Until the subscription backfill has run (no marker), items written before it are
+//! not in that partition, so a listing without an event type scans the table as
+//! before.
 
 use std::collections::BTreeMap;
 
@@ -15,11 +16,9 @@ use webhooks_core::ports::{Page, StoreError, WebhookFilter};
 
 use crate::error::sdk_error;
 use crate::expr::{all_of, Expression};
-use crate::webhook_item::{from_item, KIND, KIND_WEBHOOK};
+use crate::subscription_item::SUBSCRIPTION_INDEX;
+use crate::webhook_item::{from_item, LIST_PARTITION};
 use crate::webhooks::EVENT_INDEX;
-
-/// The listing's index: partition `kind`, sort `id`.
-pub const LIST_INDEX: &str = "all_by_id";
 
 /// The filter's clauses that are not part of a key condition.
 fn filter_clauses(
@@ -54,25 +53,21 @@ pub(crate) fn list_query(
     after: Option<&str>,
 ) -> Result<(&'static str, Expression), StoreError> {
     let mut expr = Expression::default();
-    let (index, partition) = match &filter.event {
+    let (index, partition, sort) = match &filter.event {
         Some(event) => {
             let name = expr.name("event");
-            (
-                EVENT_INDEX,
-                format!("{name} = {}", expr.value("event", event)?),
-            )
+            let partition = format!("{name} = {}", expr.value("event", event)?);
+            (EVENT_INDEX, partition, "id")
         }
         None => {
-            let name = expr.name(KIND);
-            (
-                LIST_INDEX,
-                format!("{name} = {}", expr.value("kind", KIND_WEBHOOK)?),
-            )
+            let name = expr.name("sub");
+            let partition = format!("{name} = {}", expr.value("list", LIST_PARTITION)?);
+            (SUBSCRIPTION_INDEX, partition, "webhook_id")
         }
     };
     let mut key = vec![partition];
     if let Some(after) = after {
-        let id = expr.name("id");
+        let id = expr.name(sort);
         key.push(format!("{id} > {}", expr.value("after", after)?));
     }
     expr.condition = all_of(key);
@@ -231,7 +226,8 @@ mod tests {
             event: Some("report.publish_status".into()),
             ..WebhookFilter::default()
         };
-        // THEN the first queries by_event, keyed on the event, the other all_by_id
+        // THEN the first queries by_event, keyed on the event, the other the listing's
+        // partition of by_subscription
         let (index, expr) = list_query(&by_event, Some("wh_1")).unwrap();
         assert_eq!(index, EVENT_INDEX);
         assert_eq!(
@@ -240,7 +236,12 @@ mod tests {
         );
         assert!(expr.filter.is_none());
         let (index, expr) = list_query(&WebhookFilter::default(), None).unwrap();
-        assert_eq!(index, LIST_INDEX);
-        assert_eq!(expr.condition.as_deref(), Some("#kind = :kind"));
+        assert_eq!(index, SUBSCRIPTION_INDEX);
+        assert_eq!(expr.condition.as_deref(), Some("#sub = :list"));
+        let (_, expr) = list_query(&WebhookFilter::default(), Some("wh_1")).unwrap();
+        assert_eq!(
+            expr.condition.as_deref(),
+            Some("#sub = :list AND #webhookid > :after")
+        );
     }
 }

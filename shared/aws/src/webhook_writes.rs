@@ -13,7 +13,7 @@ use crate::error::{mapping_error, sdk_error, AwsError};
 use crate::expr::Expression;
 use crate::subscription_item::{key as sub_key, to_subscription_item};
 use crate::subscription_plan::{plan, Op};
-use crate::webhook_item::{key, to_item, KIND, KIND_WEBHOOK};
+use crate::webhook_item::{key, to_item, LIST_PARTITION};
 
 /// The webhook item's own write, the first call's first item.
 #[derive(Clone, Copy, Debug)]
@@ -24,8 +24,8 @@ pub(crate) enum Anchor<'a> {
     Replace { webhook: &'a Webhook, expected: u64 },
     /// The webhook's deletion, only of `expected`.
     Delete { id: &'a WebhookId, expected: u64 },
-    /// The backfill: marks the item for the listing index (`kind`), only at the
-    /// version read, so it never races an edit.
+    /// The backfill: puts the item in the listing's partition (`sub`, `webhook_id`),
+    /// only at the version read, so it never races an edit.
     Touch(&'a Webhook),
 }
 
@@ -93,10 +93,12 @@ fn anchor_item(table: &str, anchor: Anchor<'_>) -> Result<TransactWriteItem, Sto
             delete(table, key(id)?, &expr)?
         }
         Anchor::Touch(webhook) => {
-            let kind = expr.name(KIND);
+            let sub = expr.name("sub");
+            let webhook_id = expr.name("webhook_id");
             expr.update = Some(format!(
-                "SET {kind} = {}",
-                expr.value("kind", KIND_WEBHOOK)?
+                "SET {sub} = {}, {webhook_id} = {}",
+                expr.value("list", LIST_PARTITION)?,
+                expr.value("webhookid", webhook.id.as_str())?
             ));
             expr.condition = Some(version_is(&mut expr, webhook.version)?);
             expr.debug_check();

@@ -1,7 +1,8 @@
 //! The webhooks table's store: partition key `id` (S). Besides the webhook items it
-//! holds their subscription items and a marker (`subscription_item.rs`), with three
-//! GSIs: `by_subscription` for fan-out, `by_event` (partition `event`, sort `id`,
-//! projection ALL) and `all_by_id` for listing. Item shapes: `docs/storage.md`.
+//! holds their subscription items and a marker (`subscription_item.rs`), with two
+//! GSIs: `by_subscription` (partition `sub`, sort `webhook_id`) for fan-out and
+//! listing, `by_event` (partition `event`, sort `id`) for listing by event type and
+//! the fan-out of before the backfill; both project ALL. Shapes: `docs/storage.md`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
