@@ -1,11 +1,12 @@
 //! The subscription backfill (`webhooks migrate subscriptions`): gives every webhook
-//! of the table the subscription items and the listing attribute (`kind`) that the
-//! code of this version writes, then writes the marker (`meta#subscriptions`) that
-//! switches fan-out and listing to them. Idempotent: it rewrites what is there.
+//! of the table the subscription items and the listing attributes (`sub`,
+//! `webhook_id`) that the code of this version writes, then writes the marker
+//! (`meta#subscriptions`) that switches fan-out and listing to them. Idempotent: it
+//! rewrites what is there.
 //!
 //! Each webhook is written in the transaction of a normal edit, anchored on the
-//! version the scan read (`SET kind` on that version): a webhook edited since is
-//! skipped, its edit having written its own subscriptions. Subscription items no
+//! version the scan read (`SET sub, webhook_id` on that version): a webhook edited
+//! since is skipped, its edit having written its own subscriptions. Subscription items no
 //! state of their webhook wants (left by an interrupted write) are removed, those of
 //! a webhook that no longer exists only while it still does not.
 
