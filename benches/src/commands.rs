@@ -16,6 +16,23 @@ pub(crate) struct AwsRequestsArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub(crate) struct FanoutReadsArgs {
+    /// Fan-out reads measured per table and path.
+    #[arg(long, default_value_t = 20)]
+    events: u32,
+    /// Webhooks of the event type per table (10 of them take the event's client).
+    #[arg(long, value_delimiter = ',', default_value = "10,3333")]
+    webhooks: Vec<usize>,
+}
+
+/// `bench fanout-reads`: prints the fan-out read figures (needs moto).
+pub(crate) async fn run_fanout_reads(args: FanoutReadsArgs) -> Result<()> {
+    let figures = webhooks_bench::fanout_reads::run(&args.webhooks, args.events).await?;
+    print!("{}", webhooks_bench::fanout_reads::render(&figures));
+    Ok(())
+}
+
+#[derive(Debug, clap::Args)]
 pub(crate) struct NoisyArgs {
     /// The `webhooks` release binary (`serve`).
     #[arg(long, default_value = "target/release/webhooks")]

@@ -23,6 +23,7 @@
 pub mod aws_cost;
 pub mod aws_delivery;
 pub mod aws_requests;
+pub mod fanout_reads;
 pub mod fixtures;
 pub mod http;
 pub mod lambda;

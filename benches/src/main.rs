@@ -12,7 +12,10 @@ use webhooks_bench::system::{self, Receiver, Shape, SHAPE_A, SHAPE_B};
 use webhooks_bench::{lambda, micro, naive, noisy, receiver, Result};
 
 mod commands;
-use commands::{run_aws_requests, run_noisy, AwsRequestsArgs, NoisyArgs, NoisyShape};
+use commands::{
+    run_aws_requests, run_fanout_reads, run_noisy, AwsRequestsArgs, FanoutReadsArgs, NoisyArgs,
+    NoisyShape,
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "bench", about = "Benchmarks of the webhooks service")]
@@ -34,6 +37,9 @@ enum Command {
     /// Run only the AWS requests per delivery (fan-out 1, 10, 100; needs moto: run
     /// under `scripts/moto.sh run --`) and print its report section.
     AwsRequests(AwsRequestsArgs),
+    /// Fan-out's DynamoDB reads per event before and after the subscription backfill
+    /// (10 and 3,333 webhooks of the type, 10 matching; needs moto).
+    FanoutReads(FanoutReadsArgs),
     /// The loopback receiver (started by `system`): prints its address, answers 200.
     Receiver,
 }
@@ -133,6 +139,11 @@ fn main() -> ExitCode {
             .build()
             .map_err(Into::into)
             .and_then(|runtime| runtime.block_on(run_aws_requests(args))),
+        Command::FanoutReads(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Into::into)
+            .and_then(|runtime| runtime.block_on(run_fanout_reads(args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@ mod dlq;
 mod error;
 mod listen;
 mod logs;
+mod migrate;
 mod output;
 mod recover;
 mod send;
@@ -56,6 +57,8 @@ enum Command {
     Dlq(dlq::DlqArgs),
     /// Redeliver every failed delivery of a period (after a receiver's outage).
     Recover(recover::RecoverArgs),
+    /// A deployed stack's one-off data migrations (after an upgrade).
+    Migrate(migrate::MigrateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,6 +118,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Test(args) => test_connection::run(args).await,
         Command::Dlq(args) => dlq::run(args).await,
         Command::Recover(args) => recover::run(args).await,
+        Command::Migrate(args) => migrate::run(args).await,
     }
 }
 

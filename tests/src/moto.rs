@@ -16,12 +16,13 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::{Message, QueueAttributeName};
 use webhooks_aws::AwsClients;
 use webhooks_core::domain::ids::EventId;
+
+mod tables;
 
 /// The variable that points the SDK at the emulator.
 pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
@@ -87,68 +88,6 @@ impl Moto {
             sdk,
             clients,
         }
-    }
-
-    /// A new webhooks table: partition key `id`, GSI `by_event` (`event`, `id`, ALL).
-    pub async fn create_webhooks_table(&self) -> String {
-        let name = unique("webhooks");
-        self.clients
-            .dynamodb
-            .create_table()
-            .table_name(&name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attribute("id"))
-            .attribute_definitions(attribute("event"))
-            .key_schema(key("id", KeyType::Hash))
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(webhooks_aws::EVENT_INDEX)
-                    .key_schema(key("event", KeyType::Hash))
-                    .key_schema(key("id", KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build()
-                    .expect("a valid index"),
-            )
-            .send()
-            .await
-            .expect("create the webhooks table");
-        name
-    }
-
-    /// A new delivery-logs table: partition key `webhook_id`, sort key `sk`, TTL on
-    /// `expires_at`.
-    pub async fn create_delivery_logs_table(&self) -> String {
-        let name = unique("delivery-logs");
-        let dynamodb = &self.clients.dynamodb;
-        dynamodb
-            .create_table()
-            .table_name(&name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attribute("webhook_id"))
-            .attribute_definitions(attribute("sk"))
-            .key_schema(key("webhook_id", KeyType::Hash))
-            .key_schema(key("sk", KeyType::Range))
-            .send()
-            .await
-            .expect("create the delivery-logs table");
-        dynamodb
-            .update_time_to_live()
-            .table_name(&name)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name("expires_at")
-                    .enabled(true)
-                    .build()
-                    .expect("a valid TTL specification"),
-            )
-            .send()
-            .await
-            .expect("enable TTL on the delivery-logs table");
-        name
     }
 
     /// A new secrets table (`SECRETS_MODE=kms`): partition key `webhook_id`.
@@ -387,7 +326,7 @@ impl<T: Recordable> Intercept for Recorder<T> {
     }
 }
 
-fn attribute(name: &str) -> AttributeDefinition {
+pub(crate) fn attribute(name: &str) -> AttributeDefinition {
     AttributeDefinition::builder()
         .attribute_name(name)
         .attribute_type(ScalarAttributeType::S)
@@ -395,7 +334,7 @@ fn attribute(name: &str) -> AttributeDefinition {
         .expect("a valid attribute definition")
 }
 
-fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
+pub(crate) fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
     KeySchemaElement::builder()
         .attribute_name(name)
         .key_type(key_type)

@@ -21,7 +21,8 @@ use webhooks_core::ports::DeadLetters;
 use webhooks_core::usecases::delivery::batch::process_batch;
 use webhooks_core::usecases::delivery::hold::{hold_visibility, may_hold};
 use webhooks_core::usecases::delivery::{
-    DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink, GroupedTaskQueue,
+    CachedSubscribers, DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink,
+    GroupedTaskQueue,
 };
 
 /// The CloudWatch namespace of the delivery metrics; each stack's series are told
@@ -112,9 +113,14 @@ impl Delivery {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, SendError> {
         let ports = DeliveryPorts {
-            webhooks: Arc::new(DynamoWebhookStore::new(
-                clients.dynamodb.clone(),
-                &config.webhooks_table,
+            // Fan-out's reads are kept about a second per (event type, client),
+            // concurrent misses making one read (docs/delivery.md).
+            webhooks: Arc::new(CachedSubscribers::new(
+                Arc::new(DynamoWebhookStore::new(
+                    clients.dynamodb.clone(),
+                    &config.webhooks_table,
+                )),
+                clock.clone(),
             )),
             secrets: Arc::new(CachedSecrets::new(
                 ModeSecretStore::new(clients, &config.secrets_mode, None),

@@ -26,6 +26,20 @@ pub async fn load() -> SdkConfig {
     loader().load().await
 }
 
+/// [`load`] in `region` when one is given (a command's `--region`), else the
+/// standard chain's.
+pub async fn load_in(region: Option<&str>) -> SdkConfig {
+    match region {
+        Some(region) => {
+            loader()
+                .region(aws_config::Region::new(region.to_owned()))
+                .load()
+                .await
+        }
+        None => load().await,
+    }
+}
+
 /// One client per service, cheap to clone, built from one [`SdkConfig`].
 #[derive(Clone, Debug)]
 pub struct AwsClients {

@@ -1,6 +1,7 @@
 //! A webhook as an item of the webhooks table: the webhook's JSON with the secret's
 //! ARN as `secret_arn` (never the secret); absent optional fields are left out of the
-//! item. Shapes: `docs/storage.md`.
+//! item; `sub` = `webhooks` and `webhook_id` = `id` put it in the listing's partition
+//! of `by_subscription`. Shapes: `docs/storage.md`.
 
 use std::collections::HashMap;
 
@@ -89,8 +90,22 @@ struct Key<'a> {
 
 type Item = HashMap<String, AttributeValue>;
 
+/// The `by_subscription` partition that holds every webhook item (the listing's),
+/// sorted by `webhook_id` = `id`. Subscription partitions always hold a `#`.
+pub(crate) const LIST_PARTITION: &str = "webhooks";
+
 pub(crate) fn to_item(webhook: &Webhook) -> Result<Item, StoreError> {
-    serde_dynamo::to_item(WebhookItem::from(webhook)).map_err(mapping_error("webhook item"))
+    let mut item: Item =
+        serde_dynamo::to_item(WebhookItem::from(webhook)).map_err(mapping_error("webhook item"))?;
+    item.insert(
+        "sub".to_owned(),
+        AttributeValue::S(LIST_PARTITION.to_owned()),
+    );
+    item.insert(
+        "webhook_id".to_owned(),
+        AttributeValue::S(webhook.id.as_str().to_owned()),
+    );
+    Ok(item)
 }
 
 pub(crate) fn from_item(item: Item) -> Result<Webhook, StoreError> {
@@ -151,6 +166,8 @@ mod tests {
             .unwrap()
             .starts_with("arn:aws:secretsmanager:"));
         assert!(!item.contains_key("secret_ref"));
+        assert_eq!(item["sub"], AttributeValue::S("webhooks".into()));
+        assert_eq!(item["webhook_id"], item["id"]);
         assert!(!item.contains_key("failing_since"), "absent, not NULL");
         assert!(
             !item.contains_key("rate_limit_per_second"),

@@ -1,23 +1,31 @@
-//! The webhooks table's store: partition key `id` (S); GSI `by_event` (partition
-//! `event`, sort `id`, projection ALL) for fan-out. Item shapes: `docs/storage.md`.
+//! The webhooks table's store: partition key `id` (S). Besides the webhook items it
+//! holds their subscription items and a marker (`subscription_item.rs`), with two
+//! GSIs: `by_subscription` (partition `sub`, sort `webhook_id`) for fan-out and
+//! listing, `by_event` (partition `event`, sort `id`) for listing by event type and
+//! the fan-out of before the backfill; both project ALL. Shapes: `docs/storage.md`.
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
+use tracing::debug;
 use webhooks_core::domain::ids::WebhookId;
+use webhooks_core::domain::subscription::{Subscription, SubscriptionChange};
 use webhooks_core::domain::time::Timestamp;
-use webhooks_core::domain::webhook::{ClientScope, Webhook};
+use webhooks_core::domain::webhook::Webhook;
 use webhooks_core::ports::{
     Page, StoreError, SubscriberView, WebhookFilter, WebhookReader, WebhookRegistry, WebhookWriter,
 };
 
 use crate::error::sdk_error;
-use crate::expr::{all_of, Expression};
+use crate::expr::Expression;
 use crate::paging::{before_listing, query_pages};
-use crate::webhook_item::{from_item, key, to_item};
+use crate::schema_marker::SchemaMarker;
+use crate::subscription_item::{from_subscription_item, partition, SUBSCRIPTION_INDEX};
+use crate::webhook_item::{from_item, key};
+use crate::webhook_list::{query_page, scan_page};
+use crate::webhook_writes::{write, Anchor, Written};
 
 /// The GSI that finds an event type's webhooks.
 pub const EVENT_INDEX: &str = "by_event";
@@ -25,58 +33,25 @@ pub const EVENT_INDEX: &str = "by_event";
 /// Cursors are webhook ids; DynamoDB keys are at most 2048 bytes.
 const MAX_CURSOR_BYTES: usize = 2048;
 
-/// Insert: only where no item has this id.
-fn insert_condition() -> Expression {
-    let mut expr = Expression::default();
-    let id = expr.name("id");
-    expr.condition = Some(format!("attribute_not_exists({id})"));
-    expr
-}
+/// A deletion that keeps meeting an edit gives up after this many tries.
+const DELETE_TRIES: usize = 3;
 
-/// Replace: only the version the caller read.
-fn replace_condition(expected_version: u64) -> Result<Expression, StoreError> {
-    let mut expr = Expression::default();
-    let id = expr.name("id");
-    let version = expr.name("version");
-    let expected = expr.value("expected", expected_version)?;
-    expr.condition = Some(format!("attribute_exists({id}) AND {version} = {expected}"));
-    Ok(expr)
-}
-
-/// A listing's filter, plus `id > after` for the pages after the first.
-fn list_filter(filter: &WebhookFilter, after: Option<&str>) -> Result<Expression, StoreError> {
-    let mut expr = Expression::default();
-    let mut clauses = Vec::new();
-    if let Some(after) = after {
-        let id = expr.name("id");
-        clauses.push(format!("{id} > {}", expr.value("after", after)?));
-    }
-    if let Some(event) = &filter.event {
-        let name = expr.name("event");
-        clauses.push(format!("{name} = {}", expr.value("event", event)?));
-    }
-    if let Some(enabled) = filter.enabled {
-        let name = expr.name("enabled");
-        clauses.push(format!("{name} = {}", expr.value("enabled", enabled)?));
-    }
-    if let Some(client) = &filter.client {
-        // `clients` is the string "all" or a list of client ids.
-        let clients = expr.name("clients");
-        let all = expr.value("all", ClientScope::all())?;
-        let client = expr.value("client", client)?;
-        clauses.push(format!(
-            "({clients} = {all} OR contains({clients}, {client}))"
-        ));
-    }
-    expr.filter = all_of(clauses);
-    Ok(expr)
-}
-
-/// The `by_event` query of one event type.
+/// The `by_event` query of one event type (fan-out before the backfill).
 fn subscribers_query(event_type: &str) -> Result<Expression, StoreError> {
     let mut expr = Expression::default();
     let event = expr.name("event");
     expr.condition = Some(format!("{event} = {}", expr.value("event", event_type)?));
+    Ok(expr)
+}
+
+/// The `by_subscription` query of one subscription.
+fn subscription_query(subscription: &Subscription) -> Result<Expression, StoreError> {
+    let mut expr = Expression::default();
+    let sub = expr.name("sub");
+    expr.condition = Some(format!(
+        "{sub} = {}",
+        expr.value("sub", partition(subscription))?
+    ));
     Ok(expr)
 }
 
@@ -102,6 +77,7 @@ fn failing_since_update(failing_since: Option<Timestamp>) -> Result<Expression, 
 pub struct DynamoWebhookStore {
     client: Client,
     table: String,
+    marker: Arc<SchemaMarker>,
 }
 
 impl DynamoWebhookStore {
@@ -109,6 +85,7 @@ impl DynamoWebhookStore {
         Self {
             client,
             table: table.into(),
+            marker: Arc::new(SchemaMarker::new()),
         }
     }
 
@@ -116,37 +93,39 @@ impl DynamoWebhookStore {
         &self.table
     }
 
-    async fn put(&self, webhook: &Webhook, expr: &Expression) -> Result<(), PutFailure> {
+    /// The webhooks of one query of an index, every page.
+    async fn query_all(
+        &self,
+        index: &str,
+        expr: &Expression,
+        decode: fn(crate::subscription_item::Item) -> Result<Webhook, StoreError>,
+    ) -> Result<Vec<Webhook>, StoreError> {
         expr.debug_check();
-        self.client
-            .put_item()
+        let query = self
+            .client
+            .query()
             .table_name(&self.table)
-            .set_item(Some(to_item(webhook).map_err(PutFailure::Store)?))
-            .set_condition_expression(expr.condition.clone())
+            .index_name(index)
+            .set_key_condition_expression(expr.condition.clone())
             .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values())
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|error| match error.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
-                    PutFailure::Condition {
-                        existing: failed.item().is_some(),
-                    }
-                }
-                _ => PutFailure::Store(sdk_error("PutItem")(error)),
-            })
+            .set_expression_attribute_values(expr.values());
+        query_pages(query, usize::MAX, decode).await
     }
-}
 
-/// Why a conditional put did not happen.
-enum PutFailure {
-    /// The condition failed; `existing` when DynamoDB returned the item it found.
-    Condition {
-        existing: bool,
-    },
-    Store(StoreError),
+    /// Before the backfill: every webhook of the type, filtered here.
+    async fn legacy_subscribers(
+        &self,
+        event_type: &str,
+        client_id: &str,
+    ) -> Result<Vec<Webhook>, StoreError> {
+        let every = self
+            .query_all(EVENT_INDEX, &subscribers_query(event_type)?, from_item)
+            .await?;
+        Ok(every
+            .into_iter()
+            .filter(|webhook| webhook.wants(event_type, client_id))
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -167,41 +146,62 @@ impl WebhookReader for DynamoWebhookStore {
 
 #[async_trait]
 impl WebhookWriter for DynamoWebhookStore {
+    /// Reads the stored state (its subscriptions are what the write removes), then
+    /// writes the new one with its subscriptions, on the version read.
     async fn replace(&self, webhook: &Webhook, expected_version: u64) -> Result<(), StoreError> {
-        match self
-            .put(webhook, &replace_condition(expected_version)?)
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(PutFailure::Condition { existing: true }) => Err(StoreError::Conflict),
-            // DynamoDB returns the item it found when asked; without it (an older
-            // emulator, or the item is gone), a read tells a stale version from a
-            // missing webhook.
-            Err(PutFailure::Condition { existing: false }) => match self.get(&webhook.id).await? {
+        let stored = self.get(&webhook.id).await?.ok_or(StoreError::NotFound)?;
+        if stored.version != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        let change = SubscriptionChange::between(Some(&stored), Some(webhook));
+        let anchor = Anchor::Replace {
+            webhook,
+            expected: expected_version,
+        };
+        match write(&self.client, &self.table, anchor, &change).await? {
+            Written::Done => Ok(()),
+            Written::AnchorRefused => match self.get(&webhook.id).await? {
                 Some(_) => Err(StoreError::Conflict),
                 None => Err(StoreError::NotFound),
             },
-            Err(PutFailure::Store(error)) => Err(error),
         }
     }
 }
 
 #[async_trait]
 impl SubscriberView for DynamoWebhookStore {
-    /// Every page of the `by_event` index for the event type. The index is eventually
-    /// consistent: a webhook created a moment ago may miss one fan-out.
-    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
-        let expr = subscribers_query(event_type)?;
-        expr.debug_check();
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(EVENT_INDEX)
-            .set_key_condition_expression(expr.condition.clone())
-            .set_expression_attribute_names(expr.names())
-            .set_expression_attribute_values(expr.values());
-        query_pages(query, usize::MAX, from_item).await
+    /// Two queries of `by_subscription` (the client's subscriptions and everyone's)
+    /// once the backfill has run; before, every webhook of the type from `by_event`.
+    /// Both indexes are eventually consistent: a webhook written a moment ago may
+    /// miss one fan-out.
+    async fn subscribers(
+        &self,
+        event_type: &str,
+        client_id: &str,
+    ) -> Result<Vec<Webhook>, StoreError> {
+        if !self.marker.present(&self.client, &self.table).await? {
+            return self.legacy_subscribers(event_type, client_id).await;
+        }
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        for subscription in Subscription::matching(event_type, client_id) {
+            let expr = subscription_query(&subscription)?;
+            for webhook in self
+                .query_all(SUBSCRIPTION_INDEX, &expr, from_subscription_item)
+                .await?
+            {
+                if seen.insert(webhook.id.clone()) {
+                    found.push(webhook);
+                }
+            }
+        }
+        debug!(
+            event_type,
+            client_id,
+            found = found.len(),
+            "subscribers read"
+        );
+        Ok(found)
     }
 
     async fn set_failing_since(
@@ -239,33 +239,34 @@ impl SubscriberView for DynamoWebhookStore {
 #[async_trait]
 impl WebhookRegistry for DynamoWebhookStore {
     async fn insert(&self, webhook: &Webhook) -> Result<(), StoreError> {
-        match self.put(webhook, &insert_condition()).await {
-            Ok(()) => Ok(()),
-            Err(PutFailure::Condition { .. }) => Err(StoreError::Conflict),
-            Err(PutFailure::Store(error)) => Err(error),
+        let change = SubscriptionChange::between(None, Some(webhook));
+        match write(&self.client, &self.table, Anchor::Insert(webhook), &change).await? {
+            Written::Done => Ok(()),
+            Written::AnchorRefused => Err(StoreError::Conflict),
         }
     }
 
+    /// Reads the webhook, then deletes it and its subscriptions on the version read
+    /// (again, a few times, when an edit came between).
     async fn delete(&self, id: &WebhookId) -> Result<Option<Webhook>, StoreError> {
-        let output = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(id)?))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(sdk_error("DeleteItem"))?;
-        output.attributes.map(from_item).transpose()
+        for _ in 0..DELETE_TRIES {
+            let Some(stored) = self.get(id).await? else {
+                return Ok(None);
+            };
+            let change = SubscriptionChange::between(Some(&stored), None);
+            let anchor = Anchor::Delete {
+                id,
+                expected: stored.version,
+            };
+            if write(&self.client, &self.table, anchor, &change).await? == Written::Done {
+                return Ok(Some(stored));
+            }
+        }
+        Err(StoreError::Conflict)
     }
 
-    /// Webhooks in id order. A Scan returns items in hash order, so every page scans
-    /// the whole table (strongly consistent, filtered server-side) and keeps the
-    /// `limit` smallest ids greater than the cursor, which is the last id returned.
-    /// Pages therefore never overlap or skip, whatever is inserted or deleted between
-    /// them. A full scan per page is fine for an admin listing of at most thousands of
-    /// webhooks; a listing by event type could Query `by_event` in id order instead,
-    /// were it ever needed (at the price of the index's eventual consistency).
+    /// Webhooks in id order from an index (`webhook_list.rs`); before the backfill, a
+    /// listing without an event type scans the table.
     async fn list(
         &self,
         filter: &WebhookFilter,
@@ -275,94 +276,36 @@ impl WebhookRegistry for DynamoWebhookStore {
         if let Some(empty) = before_listing(cursor, MAX_CURSOR_BYTES, limit)? {
             return Ok(empty);
         }
-        let expr = list_filter(filter, cursor)?;
-        expr.debug_check();
-        // The `limit + 1` smallest matches: one more than the page tells whether
-        // another page follows.
-        let mut smallest: BTreeMap<WebhookId, Webhook> = BTreeMap::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_filter_expression(expr.filter.clone())
-                .set_expression_attribute_names(expr.names())
-                .set_expression_attribute_values(expr.values())
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error("Scan"))?;
-            for item in output.items.unwrap_or_default() {
-                let webhook = from_item(item)?;
-                // The server-side filter already did this; checking again keeps the
-                // rule in one place (the core's) should the two ever differ.
-                if filter.matches(&webhook) {
-                    smallest.insert(webhook.id.clone(), webhook);
-                    if smallest.len() > limit + 1 {
-                        smallest.pop_last();
-                    }
-                }
-            }
-            start = output.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
+        if filter.event.is_some() || self.marker.present(&self.client, &self.table).await? {
+            query_page(&self.client, &self.table, filter, limit, cursor).await
+        } else {
+            scan_page(&self.client, &self.table, filter, limit, cursor).await
         }
-        let items: Vec<Webhook> = smallest.into_values().collect();
-        Ok(Page::from_one_more(items, limit, |w| {
-            w.id.as_str().to_owned()
-        }))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use webhooks_core::domain::subscription::Audience;
+
     use super::*;
 
     #[test]
     fn every_expression_uses_exactly_the_placeholders_it_defines() {
-        let filters = [
-            WebhookFilter::default(),
-            WebhookFilter {
-                event: Some("report.publish_status".into()),
-                ..WebhookFilter::default()
-            },
-            WebhookFilter {
-                client: Some("acme".into()),
-                ..WebhookFilter::default()
-            },
-            WebhookFilter {
-                enabled: Some(false),
-                ..WebhookFilter::default()
-            },
-            WebhookFilter {
-                event: Some("report.publish_status".into()),
-                client: Some("acme".into()),
-                enabled: Some(true),
-            },
-        ];
-        let mut expressions = vec![
-            insert_condition(),
-            replace_condition(4).unwrap(),
+        let expressions = [
             subscribers_query("report.publish_status").unwrap(),
+            subscription_query(&Subscription {
+                event: "report.publish_status".into(),
+                audience: Audience::Client("acme".into()),
+            })
+            .unwrap(),
             failing_since_update(None).unwrap(),
             failing_since_update(Some(Timestamp::parse("2026-11-28T12:00:00Z").unwrap())).unwrap(),
+            crate::webhook_writes::older_than(3).unwrap(),
         ];
-        for filter in &filters {
-            expressions.push(list_filter(filter, None).unwrap());
-            expressions.push(list_filter(filter, Some("wh_1")).unwrap());
-        }
         for expr in expressions {
             assert_eq!(expr.check(), Ok(()), "{expr:?}");
         }
-    }
-
-    #[test]
-    fn an_unfiltered_first_page_sends_no_expression_at_all() {
-        let expr = list_filter(&WebhookFilter::default(), None).unwrap();
-        assert!(expr.filter.is_none() && expr.names().is_none() && expr.values().is_none());
     }
 
     #[test]

@@ -129,8 +129,15 @@ pub trait WebhookWriter: WebhookReader {
 /// What the fan-out reads and records.
 #[async_trait]
 pub trait SubscriberView: WebhookWriter {
-    /// Every webhook subscribed to an event type, enabled or not (fan-out filters).
-    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError>;
+    /// The enabled webhooks of an event type whose scope includes `client_id`: what
+    /// an event of that client fans out to. A store reads only these (on DynamoDB,
+    /// two queries of the subscription items); fan-out still checks
+    /// [`Webhook::wants`] on each.
+    async fn subscribers(
+        &self,
+        event_type: &str,
+        client_id: &str,
+    ) -> Result<Vec<Webhook>, StoreError>;
     /// Records the start of a run of failed deliveries (kept if one is already
     /// recorded: the earliest start wins) or its end (`None`), without changing the
     /// webhook's version.

@@ -131,15 +131,28 @@ impl WebhookWriter for SqliteWebhookStore {
 
 #[async_trait]
 impl SubscriberView for SqliteWebhookStore {
-    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
-        let ticket = match self.subscribers.get(event_type) {
-            Ok(cached) => return Ok(cached.to_vec()),
-            Err(ticket) => ticket,
+    /// The event type's webhooks (one query, cached until a write) that want the
+    /// client's events.
+    async fn subscribers(
+        &self,
+        event_type: &str,
+        client_id: &str,
+    ) -> Result<Vec<Webhook>, StoreError> {
+        let every = match self.subscribers.get(event_type) {
+            Ok(cached) => cached,
+            Err(ticket) => {
+                let found: Arc<[Webhook]> =
+                    Arc::from(self.read_subscribers(event_type).await?.as_slice());
+                self.subscribers
+                    .fill(ticket, event_type.to_owned(), found.clone());
+                found
+            }
         };
-        let found = self.read_subscribers(event_type).await?;
-        self.subscribers
-            .fill(ticket, event_type.to_owned(), Arc::from(found.as_slice()));
-        Ok(found)
+        Ok(every
+            .iter()
+            .filter(|webhook| webhook.wants(event_type, client_id))
+            .cloned()
+            .collect())
     }
 
     async fn set_failing_since(
@@ -292,7 +305,13 @@ mod tests {
         let store = SqliteWebhookStore::new(Db::open(dir.path().join("w.db")).unwrap());
         let webhook = webhook("https://receiver.example/hook");
         store.insert(&webhook).await.unwrap();
-        assert!(store.subscribers("report.publish_status").await.unwrap()[0].enabled);
+        assert!(
+            store
+                .subscribers("report.publish_status", "acme")
+                .await
+                .unwrap()[0]
+                .enabled
+        );
 
         // WHEN it is disabled by a request whose caller stops waiting once the write
         // is handed to the (busy) database thread: a client that hung up
@@ -318,8 +337,11 @@ mod tests {
 
         // THEN the write committed, and the subscribers read now are the new ones
         assert!(!stored.enabled);
-        let subscribers = store.subscribers("report.publish_status").await.unwrap();
-        assert!(!subscribers[0].enabled, "a stale cached subscriber");
+        let subscribers = store
+            .subscribers("report.publish_status", "acme")
+            .await
+            .unwrap();
+        assert!(subscribers.is_empty(), "a stale cached subscriber");
     }
 
     #[tokio::test]

@@ -21,6 +21,7 @@ pub mod secret_headers;
 pub mod secret_store;
 pub mod sinks;
 pub mod stats_store;
+pub mod subscribers;
 pub mod support;
 pub mod task_queue;
 pub mod webhook_store;

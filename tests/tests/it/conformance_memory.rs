@@ -53,6 +53,11 @@ mod webhook_store {
     webhooks_tests::webhook_store_conformance!(Arc::new(MemoryWebhookStore::default()));
 }
 
+mod subscribers {
+    use super::*;
+    webhooks_tests::subscribers_conformance!(Arc::new(MemoryWebhookStore::default()));
+}
+
 mod secret_store {
     use super::*;
     webhooks_tests::secret_store_conformance!(Arc::new(MemorySecretStore::default()));

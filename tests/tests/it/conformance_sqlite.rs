@@ -188,6 +188,11 @@ mod webhook_store {
     webhooks_tests::webhook_store_conformance!(webhook_store());
 }
 
+mod subscribers {
+    use super::*;
+    webhooks_tests::subscribers_conformance!(webhook_store());
+}
+
 mod secret_store {
     use super::*;
     webhooks_tests::secret_store_conformance!(secret_store());

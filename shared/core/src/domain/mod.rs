@@ -12,6 +12,7 @@ pub mod retry;
 pub mod secret;
 pub mod secret_entry;
 pub mod signing;
+pub mod subscription;
 pub mod task;
 pub mod time;
 pub mod webhook;

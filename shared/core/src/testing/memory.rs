@@ -60,10 +60,14 @@ impl WebhookWriter for MemoryWebhookStore {
 
 #[async_trait]
 impl SubscriberView for MemoryWebhookStore {
-    async fn subscribers(&self, event_type: &str) -> Result<Vec<Webhook>, StoreError> {
+    async fn subscribers(
+        &self,
+        event_type: &str,
+        client_id: &str,
+    ) -> Result<Vec<Webhook>, StoreError> {
         Ok(lock(&self.webhooks)
             .values()
-            .filter(|webhook| webhook.event == event_type)
+            .filter(|webhook| webhook.wants(event_type, client_id))
             .cloned()
             .collect())
     }

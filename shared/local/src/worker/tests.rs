@@ -212,7 +212,7 @@ impl WebhookWriter for BrokenWebhooks {
 
 #[async_trait]
 impl SubscriberView for BrokenWebhooks {
-    async fn subscribers(&self, _: &str) -> Result<Vec<Webhook>, StoreError> {
+    async fn subscribers(&self, _: &str, _: &str) -> Result<Vec<Webhook>, StoreError> {
         down()
     }
 

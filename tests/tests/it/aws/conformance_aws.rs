@@ -26,7 +26,27 @@ use webhooks_tests::moto::Moto;
 
 const RETENTION: Duration = Duration::from_secs(30 * 86400);
 
+/// A webhooks table as a new stack has it once `webhooks migrate subscriptions` ran
+/// (the marker is there).
 async fn webhook_store() -> Box<dyn WebhookStore> {
+    let moto = Moto::connect().await;
+    let table = moto.create_webhooks_table().await;
+    webhooks_aws::migrate::migrate_subscriptions(
+        &moto.clients.dynamodb,
+        &table,
+        webhooks_core::testing::fixtures::base_time(),
+    )
+    .await
+    .expect("the backfill of an empty table");
+    Box::new(DynamoWebhookStore::new(
+        moto.clients.dynamodb.clone(),
+        table,
+    ))
+}
+
+/// A webhooks table before the backfill (no marker): fan-out and listing read it
+/// the old way, and must keep the same rules.
+async fn unmigrated_webhook_store() -> Box<dyn WebhookStore> {
     let moto = Moto::connect().await;
     let table = moto.create_webhooks_table().await;
     Box::new(DynamoWebhookStore::new(
@@ -157,6 +177,21 @@ async fn task_queue() -> Box<dyn QueueProbe> {
 mod webhook_store {
     use super::*;
     webhooks_tests::webhook_store_conformance!(webhook_store().await);
+}
+
+mod subscribers {
+    use super::*;
+    webhooks_tests::subscribers_conformance!(webhook_store().await);
+}
+
+mod webhook_store_before_the_backfill {
+    use super::*;
+    webhooks_tests::webhook_store_conformance!(unmigrated_webhook_store().await);
+}
+
+mod subscribers_before_the_backfill {
+    use super::*;
+    webhooks_tests::subscribers_conformance!(unmigrated_webhook_store().await);
 }
 
 mod secret_store {

@@ -17,6 +17,7 @@ mod isolation_lambda;
 mod kms_secrets_lambda;
 mod lambda_functions;
 mod log_writer_refusals;
+mod migrate_subscriptions;
 mod producers;
 mod rate_limit_lambda;
 mod recover_lambda;

@@ -109,13 +109,18 @@ impl Dispatcher {
     }
 
     /// Disables a webhook with a reason, retrying a few times on a concurrent edit.
+    /// It starts from the stored webhook, not from `webhook`: fan-out's copy (a
+    /// subscription item, a cached read) may be a moment old and lacks the run of
+    /// failures, which a replace must keep.
     async fn disable(
         &self,
         webhook: &Webhook,
         reason: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut current = webhook.clone();
+        let Some(mut current) = self.ports.webhooks.get(&webhook.id).await? else {
+            return Ok(());
+        };
         for _ in 0..3 {
             if !current.enabled {
                 return Ok(());

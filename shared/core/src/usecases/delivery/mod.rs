@@ -5,6 +5,7 @@ mod attempt;
 pub mod batch;
 #[cfg(test)]
 mod batch_tests;
+mod cached_subscribers;
 mod consequences;
 mod grouped_log;
 mod grouping;
@@ -33,6 +34,7 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::Semaphore;
 use tracing::{debug, info, warn};
 
+pub use cached_subscribers::{CachedSubscribers, SUBSCRIBERS_TTL, TTL_JITTER};
 pub use grouped_log::{GroupedLogSink, GroupedTaskQueue};
 pub use isolation::{Isolation, IsolationSettings};
 pub use outcome::{verdict, Verdict};
@@ -191,7 +193,7 @@ impl Dispatcher {
         let webhooks: Vec<Webhook> = self
             .ports
             .webhooks
-            .subscribers(&event.event_type)
+            .subscribers(&event.event_type, &event.client_id)
             .await?
             .into_iter()
             .filter(|webhook| webhook.wants(&event.event_type, &event.client_id))

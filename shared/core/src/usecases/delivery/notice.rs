@@ -43,7 +43,12 @@ impl Dispatcher {
             observer.webhook_disabled(&disabled.id);
         }
         let notice = disabled_notice(disabled, now);
-        let subscribers = match self.ports.webhooks.subscribers(WEBHOOK_DISABLED).await {
+        let subscribers = match self
+            .ports
+            .webhooks
+            .subscribers(WEBHOOK_DISABLED, OPERATIONS_CLIENT)
+            .await
+        {
             Ok(subscribers) => subscribers,
             Err(cause) => {
                 error!(webhook_id = %disabled.id, error = %cause, "could not find who to tell that the webhook was disabled");
