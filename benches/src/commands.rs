@@ -1,12 +1,29 @@
 //! The `bench noisy` and `bench aws-requests` commands: one part of the AWS and
-//! noisy-neighbour benchmarks on its own, printing its report section.
+//! noisy-neighbour benchmarks on its own, printing its report section; and `bench
+//! limit`, the limit reference's sender that `bench system` starts.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use webhooks_bench::report;
-use webhooks_bench::system::Receiver;
-use webhooks_bench::{noisy, Result};
+use webhooks_bench::system::{Receiver, Shape};
+use webhooks_bench::{limit, noisy, Result};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct LimitArgs {
+    /// The receiver (`bench receiver`) to send to.
+    #[arg(long)]
+    receiver: SocketAddr,
+    /// The shape whose deliveries to send: A (5,000 to one webhook) or B (100 events
+    /// to each of 100 webhooks).
+    #[arg(long)]
+    shape: String,
+    /// Keep-alive connections (default: as many as the service may have open toward
+    /// one receiver in the shape).
+    #[arg(long)]
+    connections: Option<usize>,
+}
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct AwsRequestsArgs {
@@ -105,6 +122,17 @@ impl NoisyShape {
             bound: Duration::from_secs(self.bound_secs),
         }
     }
+}
+
+/// `bench limit`: prints READY once connected, sends on a line from stdin, prints
+/// `DONE NANOS`, and exits when stdin closes.
+pub(crate) fn run_limit(args: &LimitArgs) -> Result<()> {
+    let shape = Shape::named(&args.shape)
+        .ok_or_else(|| format!("unknown shape {:?} (A or B)", args.shape))?;
+    let connections = args
+        .connections
+        .unwrap_or_else(|| limit::service_connections(shape));
+    limit::client::run_process(args.receiver, shape, connections)
 }
 
 pub(crate) async fn run_aws_requests(args: AwsRequestsArgs) -> Result<()> {

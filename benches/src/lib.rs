@@ -4,9 +4,10 @@
 //!   (signing, event parsing, fan-out matching), on the fixtures in [`fixtures`].
 //! - the `bench` binary: the system benchmark of `webhooks serve` (a release binary on
 //!   a fresh SQLite file per run) fed by 32 keep-alive connections and delivering to a
-//!   loopback receiver of ours ([`receiver`], its own process), a naive one-at-a-time
-//!   sender in the same run ([`naive`]), and the markdown report ([`report`]) that goes
-//!   to `BENCHMARKS.md`.
+//!   loopback receiver of ours ([`receiver`], its own process), the limit reference in
+//!   the same run ([`limit`]: the service's own signed requests sent over keep-alive
+//!   connections with nothing else done, `bench limit`, a process of its own), and the
+//!   markdown report ([`report`]) that goes to `BENCHMARKS.md`.
 //! - the AWS part of `bench system` (with `--functions`, under `scripts/moto.sh run`):
 //!   the delivery function's release binary on the AWS adapters against moto
 //!   ([`aws_delivery`]), and each function's binary size and init time
@@ -28,9 +29,9 @@ pub mod fixtures;
 pub mod http;
 pub mod lambda;
 pub mod lambda_init;
+pub mod limit;
 pub mod machine;
 pub mod micro;
-pub mod naive;
 pub mod noisy;
 pub mod proc;
 pub mod receiver;

@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use webhooks_bench::machine::Machine;
 use webhooks_bench::report::{self, Report, ShapeResults, REFERENCE_A, REFERENCE_B};
-use webhooks_bench::system::{self, Receiver, Shape, SHAPE_A, SHAPE_B};
-use webhooks_bench::{lambda, micro, naive, noisy, receiver, Result};
+use webhooks_bench::system::{self, Receiver, Shape, SHAPE_B};
+use webhooks_bench::{lambda, limit, micro, noisy, receiver, Result};
 
 mod commands;
 use commands::{
-    run_aws_requests, run_fanout_reads, run_noisy, AwsRequestsArgs, FanoutReadsArgs, NoisyArgs,
-    NoisyShape,
+    run_aws_requests, run_fanout_reads, run_limit, run_noisy, AwsRequestsArgs, FanoutReadsArgs,
+    LimitArgs, NoisyArgs, NoisyShape,
 };
 
 #[derive(Debug, Parser)]
@@ -26,7 +26,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the system benchmark and the naive baseline (and with --functions the AWS
+    /// Run the system benchmark and the limit reference (and with --functions the AWS
     /// part), then write the report.
     System(Box<SystemArgs>),
     /// Run the criterion micro-benchmarks with short times (results under DIR).
@@ -42,6 +42,9 @@ enum Command {
     FanoutReads(FanoutReadsArgs),
     /// The loopback receiver (started by `system`): prints its address, answers 200.
     Receiver,
+    /// The limit reference's sender (started by `system`): the service's signed
+    /// requests of a shape over keep-alive connections, once a line arrives on stdin.
+    Limit(LimitArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,9 +71,10 @@ struct SystemArgs {
     /// Concurrent keep-alive connections posting events.
     #[arg(long, default_value_t = 32)]
     connections: usize,
-    /// Deliveries per naive-baseline run.
-    #[arg(long, default_value_t = 2_000)]
-    naive: usize,
+    /// Skip the limit reference (the service's requests over keep-alive connections,
+    /// nothing else done), which otherwise runs beside every run of a shape.
+    #[arg(long)]
+    no_limit: bool,
     /// Shapes to run: A (5,000 events × 1 webhook), B (100 events × 100 webhooks); ""
     /// for none.
     #[arg(long, value_delimiter = ',', default_value = "A,B")]
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Receiver => receiver::run_process(),
+        Command::Limit(args) => run_limit(&args),
         Command::Micro(args) => {
             micro::run(
                 &args.criterion,
@@ -167,14 +172,15 @@ async fn run_system(args: SystemArgs) -> Result<()> {
         .shapes
         .iter()
         .filter(|name| !name.trim().is_empty())
-        .map(|name| match name.trim().to_ascii_uppercase().as_str() {
-            "A" => Ok((SHAPE_A, REFERENCE_A)),
-            "B" => Ok((SHAPE_B, REFERENCE_B)),
-            other => Err(format!("unknown shape {other:?} (A or B)")),
+        .map(|name| match Shape::named(name) {
+            Some(shape) if shape.name == SHAPE_B.name => Ok((shape, REFERENCE_B)),
+            Some(shape) => Ok((shape, REFERENCE_A)),
+            None => Err(format!("unknown shape {name:?} (A or B)")),
         })
         .collect::<Result<_, _>>()?;
     let machine = Machine::describe();
-    let receiver = Receiver::start(&std::env::current_exe()?).await?;
+    let exe = std::env::current_exe()?;
+    let receiver = Receiver::start(&exe).await?;
     eprintln!(
         "receiver on {}; {} runs of {}",
         receiver.addr,
@@ -192,44 +198,23 @@ async fn run_system(args: SystemArgs) -> Result<()> {
             shape,
             reference,
             runs: Vec::new(),
+            limit: Vec::new(),
+            limit_connections: limit::service_connections(shape),
         })
         .collect();
-    let mut naive_runs = Vec::new();
-    // Shapes and the naive sender take turns, so a burst of other load on the machine
-    // skews one run of each rather than every run of one.
+    // Each shape's service run and limit run take turns, the limit first in every
+    // other round, so a burst of other load on the machine skews one run of each
+    // rather than every run of one, and neither side always follows the other.
     for run in 1..=args.runs {
         for shape_results in &mut results {
-            let shape = shape_results.shape;
-            let measured = system::run_once(
-                &args.webhooks,
-                &receiver,
-                shape,
-                args.connections,
-                args.service_log.as_deref(),
-            )
-            .await?;
-            eprintln!(
-                "run {run}/{} shape {}: {:>8.0} deliveries/s  {:>7.1} µs CPU/delivery  \
-                 (receiver {:.3} cores, ingest {:.0} events/s)",
-                args.runs,
-                shape.name,
-                measured.rate(),
-                measured.cpu_us_per_delivery(),
-                measured.receiver_cores(),
-                measured.ingest_rate(shape.events),
-            );
-            shape_results.runs.push(measured);
-        }
-        if args.naive > 0 {
-            receiver.reset().await?;
-            let measured = naive::run(receiver.addr, args.naive).await?;
-            eprintln!(
-                "run {run}/{} naive:   {:>8.0} deliveries/s  {:>7.1} µs CPU/delivery",
-                args.runs,
-                measured.rate(),
-                measured.cpu_us_per_delivery()
-            );
-            naive_runs.push(measured);
+            let limit_first = run % 2 == 0;
+            if !args.no_limit && limit_first {
+                measure_limit(&exe, &receiver, shape_results, run, args.runs).await?;
+            }
+            measure_service(&args, &receiver, shape_results, run).await?;
+            if !args.no_limit && !limit_first {
+                measure_limit(&exe, &receiver, shape_results, run, args.runs).await?;
+            }
         }
     }
 
@@ -269,7 +254,6 @@ async fn run_system(args: SystemArgs) -> Result<()> {
     let report = Report {
         machine,
         shapes: results,
-        naive: naive_runs,
         micro: micro::read_results(&args.criterion),
         connections: args.connections,
         aws,
@@ -295,6 +279,59 @@ async fn run_system(args: SystemArgs) -> Result<()> {
             .map_err(|e| format!("writing {}: {e}", figures.display()))?;
         eprintln!("figures written to {}", figures.display());
     }
+    Ok(())
+}
+
+/// One run of `webhooks serve` in the shape, added to its results.
+async fn measure_service(
+    args: &SystemArgs,
+    receiver: &Receiver,
+    results: &mut ShapeResults,
+    run: usize,
+) -> Result<()> {
+    let shape = results.shape;
+    let measured = system::run_once(
+        &args.webhooks,
+        receiver,
+        shape,
+        args.connections,
+        args.service_log.as_deref(),
+    )
+    .await?;
+    eprintln!(
+        "run {run}/{} shape {} ours:  {:>8.0} deliveries/s  {:>7.1} µs CPU/delivery  \
+         (receiver {:.3} cores, ingest {:.0} events/s, {} connections)",
+        args.runs,
+        shape.name,
+        measured.rate(),
+        measured.cpu_us_per_delivery(),
+        measured.receiver_cores(),
+        measured.ingest_rate(shape.events),
+        measured.connections,
+    );
+    results.runs.push(measured);
+    Ok(())
+}
+
+/// One run of the limit reference in the shape, added to its results.
+async fn measure_limit(
+    exe: &std::path::Path,
+    receiver: &Receiver,
+    results: &mut ShapeResults,
+    run: usize,
+    runs: usize,
+) -> Result<()> {
+    let shape = results.shape;
+    let measured = limit::run_once(exe, receiver, shape, results.limit_connections).await?;
+    eprintln!(
+        "run {run}/{runs} shape {} limit: {:>8.0} deliveries/s  {:>7.1} µs CPU/request   \
+         ({} connections)",
+        shape.name,
+        measured.rate(),
+        measured.cpu_us_per_request(),
+        measured.connections,
+    );
+    results.limit.push(measured);
     Ok(())
 }
 

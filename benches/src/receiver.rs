@@ -1,9 +1,11 @@
 //! The loopback receiver: answers 200 with an empty body at once to every delivery
 //! (any POST), on keep-alive HTTP/1.1, on one thread. It counts deliveries and the
-//! distinct `X-Delivery-Id`s among them, so duplicates show.
+//! distinct `X-Delivery-Id`s among them, so duplicates show, and the connections it
+//! accepted (a keep-alive sender opens one per request it has in flight at once).
 //!
 //! Control routes (the driver's, never counted): `POST /__reset` zeroes the tally;
-//! `GET /__wait?n=N` answers `{"count": C, "distinct": D}` once C ≥ N.
+//! `GET /__wait?n=N` answers `{"count": C, "distinct": D, "connections": K}` once
+//! C ≥ N (K: connections accepted since the reset, the driver's own included).
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -24,6 +26,7 @@ use tokio::sync::Notify;
 struct Tally {
     count: AtomicU64,
     target: AtomicU64,
+    connections: AtomicU64,
     ids: Mutex<HashSet<Box<str>>>,
     reached: Notify,
 }
@@ -48,6 +51,7 @@ impl Tally {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
         self.count.store(0, Ordering::Release);
+        self.connections.store(0, Ordering::Release);
         self.target.store(u64::MAX, Ordering::Release);
     }
 
@@ -81,6 +85,7 @@ pub async fn serve(listener: TcpListener) {
             continue;
         };
         let _ = stream.set_nodelay(true);
+        tally.connections.fetch_add(1, Ordering::AcqRel);
         let tally = tally.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| handle(tally.clone(), request));
@@ -106,9 +111,10 @@ async fn handle(
             .unwrap_or(0);
         tally.wait_for(n).await;
         let body = format!(
-            r#"{{"count":{},"distinct":{}}}"#,
+            r#"{{"count":{},"distinct":{},"connections":{}}}"#,
             tally.count.load(Ordering::Acquire),
-            tally.distinct()
+            tally.distinct(),
+            tally.connections.load(Ordering::Acquire)
         );
         return Ok(Response::new(Full::new(Bytes::from(body))));
     }

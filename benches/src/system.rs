@@ -57,6 +57,24 @@ pub const SHAPE_B: Shape = Shape {
     webhooks: 100,
 };
 
+impl Shape {
+    /// `A` or `B` (any case).
+    pub fn named(name: &str) -> Option<Shape> {
+        [SHAPE_A, SHAPE_B]
+            .into_iter()
+            .find(|shape| shape.name.eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// What the receiver counted since its last reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tally {
+    pub count: u64,
+    pub distinct: u64,
+    /// Connections it accepted, the driver's own (the waiter) included.
+    pub connections: u64,
+}
+
 /// The receiver process (this binary's `receiver` command).
 pub struct Receiver {
     _child: Child,
@@ -96,6 +114,12 @@ impl Receiver {
 
     /// Waits until the receiver has `n` deliveries; returns (count, distinct ids).
     pub async fn wait(conn: &mut Conn, n: u64, patience: Duration) -> Result<(u64, u64)> {
+        let tally = Self::tally(conn, n, patience).await?;
+        Ok((tally.count, tally.distinct))
+    }
+
+    /// Waits until the receiver has `n` deliveries; returns its whole tally.
+    pub async fn tally(conn: &mut Conn, n: u64, patience: Duration) -> Result<Tally> {
         let (_, body) = tokio::time::timeout(patience, conn.get(&format!("/__wait?n={n}")))
             .await
             .map_err(|_| {
@@ -103,7 +127,11 @@ impl Receiver {
             })??;
         let tally: serde_json::Value = serde_json::from_slice(&body)?;
         let field = |name: &str| tally[name].as_u64().unwrap_or(0);
-        Ok((field("count"), field("distinct")))
+        Ok(Tally {
+            count: field("count"),
+            distinct: field("distinct"),
+            connections: field("connections"),
+        })
     }
 }
 
@@ -123,6 +151,8 @@ pub struct SystemRun {
     pub log_bytes_per_delivery: f64,
     /// Deliveries the receiver saw more than once.
     pub duplicates: u64,
+    /// Connections the service opened to the receiver during the run.
+    pub connections: u64,
 }
 
 impl SystemRun {
@@ -172,12 +202,12 @@ pub async fn run_once(
     let started = Instant::now();
     let load = post_events(conns, shape.events);
     let arrived = async {
-        let tally = Receiver::wait(&mut waiter, deliveries, patience).await?;
+        let tally = Receiver::tally(&mut waiter, deliveries, patience).await?;
         Ok::<_, crate::BoxError>((tally, started.elapsed()))
     };
     let (ingest, arrived) = tokio::join!(load, arrived);
     let ingest = ingest?;
-    let ((count, distinct), wall) = arrived?;
+    let (tally, wall) = arrived?;
     let receiver_cpu = cpu_time(receiver.pid)?.saturating_sub(receiver_before);
     service.wait_drained(deliveries, patience).await?;
     let service_cpu = cpu_time(service.pid)?.saturating_sub(service_before);
@@ -199,7 +229,9 @@ pub async fn run_once(
         receiver_cpu,
         peak_rss_kib,
         log_bytes_per_delivery: stopped.log_bytes as f64 / deliveries as f64,
-        duplicates: count.saturating_sub(distinct),
+        duplicates: tally.count.saturating_sub(tally.distinct),
+        // The waiter is the driver's.
+        connections: tally.connections.saturating_sub(1),
     })
 }
 
@@ -255,6 +287,16 @@ pub fn thousands(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shapes_are_found_by_name_in_any_case() {
+        // GIVEN the names a command line may give
+        // WHEN they are looked up
+        // THEN each finds its shape, and an unknown name none
+        assert_eq!(Shape::named("a").map(|s| s.events), Some(5_000));
+        assert_eq!(Shape::named(" B ").map(|s| s.webhooks), Some(100));
+        assert!(Shape::named("C").is_none());
+    }
 
     #[test]
     fn thousands_are_separated() {

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::{Report, ShapeResults};
 use crate::aws_delivery::BatchRun;
+use crate::limit::LimitRun;
 use crate::stats::Summary;
 use crate::system::{SystemRun, SHAPE_A, SHAPE_B};
 
@@ -18,10 +19,14 @@ impl Report {
             json!({
                 "deliveries_per_s": median(results, SystemRun::rate),
                 "cpu_us_per_delivery": median(results, SystemRun::cpu_us_per_delivery),
-                // The limit reference (a tight keep-alive sender) is not built yet.
-                "ratio_to_limit": Value::Null,
+                "ratio_to_limit": results.and_then(ShapeResults::ratio_to_limit),
+                "limit_deliveries_per_s": limit_median(results, LimitRun::rate),
+                "limit_cpu_us_per_request": limit_median(results, LimitRun::cpu_us_per_request),
             })
         };
+        // The limit differs per shape; the headline one is B's, whose goal is a
+        // fraction of it.
+        let limit_b = self.shapes.iter().find(|s| s.shape.name == SHAPE_B.name);
         let noisy = self.noisy.as_ref().map(|n| n.json()["noisy"].clone());
         let aws = self.aws.as_ref();
         let warm_cpu = aws.and_then(|a| batch_median(&a.delivery.warm));
@@ -51,7 +56,10 @@ impl Report {
             "system": {
                 "a": shape(SHAPE_A.name),
                 "b": shape(SHAPE_B.name),
-                "limit": {"deliveries_per_s": Value::Null, "cpu_us_per_request": Value::Null},
+                "limit": {
+                    "deliveries_per_s": limit_median(limit_b, LimitRun::rate),
+                    "cpu_us_per_request": limit_median(limit_b, LimitRun::cpu_us_per_request),
+                },
             },
             "noisy": noisy.unwrap_or(Value::Null),
             "lambda": {
@@ -68,6 +76,12 @@ impl Report {
 
 fn median(results: Option<&ShapeResults>, measure: fn(&SystemRun) -> f64) -> Option<f64> {
     results.and_then(|r| r.summary(measure)).map(|s| s.median)
+}
+
+fn limit_median(results: Option<&ShapeResults>, measure: fn(&LimitRun) -> f64) -> Option<f64> {
+    results
+        .and_then(|r| r.limit_summary(measure))
+        .map(|s| s.median)
 }
 
 fn batch_median(runs: &[BatchRun]) -> Option<f64> {

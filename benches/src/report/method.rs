@@ -24,9 +24,17 @@ impl Report {
              empty and every attempt is logged, divided by the deliveries. With SQLite embedded, \
              the service process is the whole service and its store. Every run checks that every \
              delivery was logged as `succeeded`.\n\
-             - The naive sender runs in the driver process: for each delivery it builds the real \
-             signed request (`webhooks_core::usecases::delivery::delivery_request`), opens a new \
-             connection, POSTs, waits for the answer and closes; no queue, no log.\n\
+             - The limit reference runs as `bench limit`, a process of its own, beside every run \
+             of a shape (after it, or before it in every other round): each delivery of the \
+             shape built and signed as the service does \
+             (`webhooks_core::usecases::delivery::delivery_request`, per request, B's to 100 \
+             webhook paths), sent over keep-alive hyper HTTP/1.1 connections, as many as the \
+             service may have open toward the receiver (its in-flight caps: 8 per webhook, 512 \
+             in all), one request at a time each, on a multi-threaded tokio runtime as the \
+             service's; no queue, no store, no log. Its rate is the deliveries over the time \
+             from its first request to its last answer, its CPU that process's user + system \
+             time (`/proc/PID/stat`, every thread) over the same span; every run checks that \
+             the receiver got each delivery.\n\
              - The reference is svix-server (Rust, Postgres + Redis) measured on the same machine \
              kind with the same shapes, clients and receiver behaviour.\n\
              - Other work on the machine (the load average above) lowers rates more than it \

@@ -16,9 +16,9 @@ mod tests;
 use std::fmt::Write as _;
 
 use crate::lambda::AwsResults;
+use crate::limit::LimitRun;
 use crate::machine::Machine;
 use crate::micro::MicroResult;
-use crate::naive::NaiveRun;
 use crate::noisy::NoisyResults;
 use crate::stats::Summary;
 use crate::system::{Shape, SystemRun};
@@ -45,15 +45,38 @@ pub const REFERENCE_B: Reference = Reference {
 /// Our target against the reference: this many times the rate, this fraction of the CPU.
 pub const TARGET_FACTOR: f64 = 10.0;
 
+/// Shape B's goal against the limit reference: at least this fraction of its rate.
+pub const LIMIT_GOAL_B: f64 = 2.0 / 3.0;
+
 pub struct ShapeResults {
     pub shape: Shape,
     pub reference: Reference,
     pub runs: Vec<SystemRun>,
+    /// The limit reference's runs (taking turns with `runs`).
+    pub limit: Vec<LimitRun>,
+    /// The keep-alive connections the limit opens.
+    pub limit_connections: usize,
 }
 
 impl ShapeResults {
     fn summary(&self, measure: impl Fn(&SystemRun) -> f64) -> Option<Summary> {
         Summary::of(&self.runs.iter().map(measure).collect::<Vec<_>>())
+    }
+
+    fn limit_summary(&self, measure: impl Fn(&LimitRun) -> f64) -> Option<Summary> {
+        Summary::of(&self.limit.iter().map(measure).collect::<Vec<_>>())
+    }
+
+    /// Our deliveries/s ÷ the limit's, medians of the runs.
+    pub fn ratio_to_limit(&self) -> Option<f64> {
+        let ours = self.summary(SystemRun::rate)?.median;
+        let limit = self.limit_summary(LimitRun::rate)?.median;
+        (limit > 0.0).then_some(ours / limit)
+    }
+
+    /// The fraction of the limit's rate the shape's goal asks for, if it has one.
+    pub fn limit_goal(&self) -> Option<f64> {
+        (self.shape.name == crate::system::SHAPE_B.name).then_some(LIMIT_GOAL_B)
     }
 }
 
@@ -83,7 +106,6 @@ impl Build {
 pub struct Report {
     pub machine: Machine,
     pub shapes: Vec<ShapeResults>,
-    pub naive: Vec<NaiveRun>,
     pub micro: Vec<MicroResult>,
     pub connections: usize,
     /// The AWS part (`--functions`), when it ran.

@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::aws_delivery::BatchRun;
+use crate::limit::LimitRun;
+use crate::system::SystemRun;
 
 #[test]
 fn the_kept_part_survives_a_new_report() {
@@ -29,7 +31,6 @@ fn report(aws: Option<AwsResults>) -> Report {
             load_at_start: "0".into(),
         },
         shapes: Vec::new(),
-        naive: Vec::new(),
         micro: Vec::new(),
         connections: 32,
         aws,
@@ -150,4 +151,114 @@ fn the_report_has_a_noisy_neighbour_section_even_when_it_did_not_run() {
         "{markdown}"
     );
     assert!(section.contains("## How it is measured"), "{markdown}");
+}
+
+fn system_run(deliveries: u64, wall_ms: u64, cpu_ms: u64) -> SystemRun {
+    use std::time::Duration;
+    SystemRun {
+        deliveries,
+        wall: Duration::from_millis(wall_ms),
+        ingest: Duration::from_millis(wall_ms / 2),
+        service_cpu: Duration::from_millis(cpu_ms),
+        receiver_cpu: Duration::from_millis(cpu_ms / 10),
+        peak_rss_kib: Some(32 * 1024),
+        log_bytes_per_delivery: 5.0,
+        duplicates: 0,
+        connections: 8,
+    }
+}
+
+fn limit_run(deliveries: u64, wall_ms: u64, cpu_ms: u64) -> LimitRun {
+    use std::time::Duration;
+    LimitRun {
+        deliveries,
+        wall: Duration::from_millis(wall_ms),
+        cpu: Duration::from_millis(cpu_ms),
+        connections: 8,
+        duplicates: 0,
+    }
+}
+
+#[test]
+fn ours_against_the_limit_is_the_ratio_of_the_median_rates_per_shape() {
+    use crate::system::{SHAPE_A, SHAPE_B};
+
+    // GIVEN A: ours 5,000 deliveries/s (medians of 3 runs), the limit 20,000;
+    // B: ours 5,000, the limit 10,000 (B's goal is 2/3 of it)
+    let mut report = report(None);
+    report.shapes = vec![
+        ShapeResults {
+            shape: SHAPE_A,
+            reference: REFERENCE_A,
+            runs: vec![
+                system_run(5_000, 1_000, 400),
+                system_run(5_000, 900, 450),
+                system_run(5_000, 1_100, 500),
+            ],
+            limit: vec![
+                limit_run(5_000, 250, 100),
+                limit_run(5_000, 200, 150),
+                limit_run(5_000, 300, 50),
+            ],
+            limit_connections: 8,
+        },
+        ShapeResults {
+            shape: SHAPE_B,
+            reference: REFERENCE_B,
+            runs: vec![system_run(10_000, 2_000, 700)],
+            limit: vec![limit_run(10_000, 1_000, 200)],
+            limit_connections: 512,
+        },
+    ];
+
+    // WHEN the figures for programs are taken
+    let json = report.json();
+
+    // THEN each shape gives ours ÷ its own limit, and the headline limit is B's
+    assert_eq!(json["system"]["a"]["ratio_to_limit"], 0.25);
+    assert_eq!(json["system"]["a"]["limit_deliveries_per_s"], 20_000.0);
+    assert_eq!(json["system"]["a"]["limit_cpu_us_per_request"], 20.0);
+    assert_eq!(json["system"]["b"]["ratio_to_limit"], 0.5);
+    assert_eq!(json["system"]["b"]["limit_deliveries_per_s"], 10_000.0);
+    assert_eq!(json["system"]["limit"]["deliveries_per_s"], 10_000.0);
+    assert_eq!(json["system"]["limit"]["cpu_us_per_request"], 20.0);
+
+    // AND the table gives the same, with B's goal
+    let markdown = report.markdown();
+    for row in [
+        "| **deliveries/s, limit** (the same signed requests, keep-alive, nothing else) \
+         | **20,000** (16,667–25,000) | **10,000** |",
+        "| **ours ÷ limit** | **0.25×** | **0.50×** — not met (goal ≥ 0.67×) |",
+        "| **CPU µs per request, limit** (its process, user + system) | **20.0** (10.0–30.0) \
+         | **20.0** |",
+        "| keep-alive connections of the limit (the service's cap toward one receiver) | 8 \
+         | 512 |",
+    ] {
+        assert!(markdown.contains(row), "{row}\n{markdown}");
+    }
+}
+
+#[test]
+fn without_limit_runs_the_ratio_is_null_not_a_guess() {
+    use crate::system::SHAPE_B;
+
+    // GIVEN shape B measured without the limit (--no-limit)
+    let mut report = report(None);
+    report.shapes = vec![ShapeResults {
+        shape: SHAPE_B,
+        reference: REFERENCE_B,
+        runs: vec![system_run(10_000, 2_000, 700)],
+        limit: Vec::new(),
+        limit_connections: 512,
+    }];
+
+    // WHEN the figures are taken
+    let json = report.json();
+
+    // THEN the limit's figures and the ratio are null, and the table says so
+    assert!(json["system"]["b"]["ratio_to_limit"].is_null());
+    assert!(json["system"]["limit"]["deliveries_per_s"].is_null());
+    assert!(report
+        .markdown()
+        .contains("| **ours ÷ limit** | not measured |"));
 }
