@@ -28,6 +28,8 @@ use crate::Result;
 
 const EVENT: &str = "report.publish_status";
 const CLIENT: &str = "acme";
+/// The table sizes of the report: webhooks of the event type.
+pub const TABLE_SIZES: &[usize] = &[10, 3_333];
 /// Webhooks of the type that take [`CLIENT`]'s events (half scoped to it, half all).
 pub const MATCHING: usize = 10;
 
@@ -210,6 +212,20 @@ pub async fn run(sizes: &[usize], events: u32) -> Result<Vec<FanoutReads>> {
         });
     }
     Ok(figures)
+}
+
+/// The report's section: the figures and how they were taken.
+pub fn section(figures: &[FanoutReads]) -> String {
+    format!(
+        "### Fan-out reads per event\n\nWhat the delivery function's fan-out reads from \
+         DynamoDB (moto) for one event of a client that {MATCHING} webhooks of the type \
+         take, before the subscription backfill (every webhook of the type from \
+         `by_event`) and after it (two `by_subscription` queries); the store's own \
+         `subscribers` call, cache off. Read units are DynamoDB's eventually consistent \
+         charge computed from the items' sizes where the emulator reports none; CPU is the \
+         bench process's (SDK deserialisation and decoding) per event.\n\n{}\n",
+        render(figures)
+    )
 }
 
 /// The figures as a Markdown table.

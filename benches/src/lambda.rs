@@ -210,11 +210,16 @@ pub struct AwsResults {
     /// The function's AWS requests per delivery, by fan-out.
     pub requests: Vec<crate::aws_cost::RequestsRun>,
     pub functions: Vec<crate::lambda_init::FunctionInit>,
+    /// Fan-out's DynamoDB reads per event, before and after the subscription backfill.
+    pub fanout: Vec<crate::fanout_reads::FanoutReads>,
     /// Spawns per function for the init times.
     pub init_spawns: usize,
     /// Wall time of the AWS part, set-up included.
     pub took_secs: f64,
 }
+
+/// Fan-out reads measured per table and read path.
+const FANOUT_EVENTS: u32 = 20;
 
 /// Creates the stack on moto, runs the delivery benchmark (`processes` processes, one
 /// cold and `warm` warm invocations each), then measures every function's binary and
@@ -236,10 +241,12 @@ pub async fn measure(
     let delivery = crate::aws_delivery::run(functions, &stack, receiver, processes, warm).await?;
     let requests = crate::aws_cost::measure(functions, receiver).await?;
     let functions = crate::lambda_init::measure(functions, &stack, spawns).await?;
+    let fanout = crate::fanout_reads::run(crate::fanout_reads::TABLE_SIZES, FANOUT_EVENTS).await?;
     Ok(AwsResults {
         delivery,
         requests,
         functions,
+        fanout,
         init_spawns: spawns,
         took_secs: started.elapsed().as_secs_f64(),
     })

@@ -103,6 +103,9 @@ impl Report {
         }
 
         out.push_str(&super::aws_cost::section(&aws.requests));
+        if !aws.fanout.is_empty() {
+            out.push_str(&crate::fanout_reads::section(&aws.fanout));
+        }
 
         let _ = writeln!(out, "### Lambda binaries\n");
         let _ = writeln!(

@@ -50,6 +50,20 @@ impl Report {
                 .map(|f| f.size_bytes as f64 / (1024.0 * 1024.0))
                 .reduce(f64::max)
         });
+        // Fan-out's read on the largest table after the backfill.
+        let fanout = aws.and_then(|a| {
+            a.fanout
+                .iter()
+                .filter(|f| f.path.starts_with("after"))
+                .max_by_key(|f| f.webhooks_of_type)
+                .map(|f| {
+                    json!({
+                        "webhooks_of_type": f.webhooks_of_type,
+                        "read_units_per_event": f.read_units,
+                        "cpu_ms_per_event": f.cpu_ms,
+                    })
+                })
+        });
         json!({
             "profile": self.build.profile,
             "machine": {"cores": self.machine.cores},
@@ -68,6 +82,7 @@ impl Report {
                 "init_ms_max": init_ms_max,
                 "aws_requests_per_delivery": requests,
                 "aws_requests_fan_out": HEADLINE_FAN_OUT,
+                "fanout_read": fanout,
             },
             "binary": {"max_mib": max_mib},
         })

@@ -94,7 +94,9 @@ impl Build {
     /// The profile, said so that a reader knows whether it is the shipped build.
     fn describe(&self) -> String {
         match self.profile.as_str() {
-            "release" => "`release`, thin LTO as shipped".to_owned(),
+            "release" => {
+                "`release`, as shipped (fat LTO, opt-level `z` but for the hot crates)".to_owned()
+            }
             "bench-build" => {
                 "`bench-build`, release without cross-crate LTO to build faster".to_owned()
             }
