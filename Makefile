@@ -7,12 +7,12 @@ DB ?= webhooks.db
 
 .PHONY: run build test check lint infra-lint api-fuzz package bench rust-tests doc examples console screenshots moto clean
 
-## Build (release) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
+## Build (profile `serve`: opt-level 3, thin LTO) and start `webhooks serve` on $(ADDR) with the SQLite file $(DB).
 run: build
-	$${CARGO_TARGET_DIR:-target}/release/webhooks serve --addr $(ADDR) --db $(DB)
+	$${CARGO_TARGET_DIR:-target}/serve/webhooks serve --addr $(ADDR) --db $(DB)
 
 build:
-	$(CARGO) build --release --locked -p webhooks-cli
+	$(CARGO) build --profile serve --locked -p webhooks-cli
 
 ## Every test: formatting, lints, the SAM template's linters, receiver snippets, the
 ## console in a browser, schemathesis against the API, and unit, conformance and
@@ -81,7 +81,7 @@ screenshots:
 ## Benchmarks: criterion micro-benchmarks, the system benchmark of `webhooks serve`
 ## against the svix-server reference, the delivery function on moto and the Lambda
 ## binaries' size and init time; prints the table and writes BENCHMARKS.md. Builds with
-## the bench-build profile (release without cross-crate LTO); PROFILE=release for the
+## the bench-build profile (serve without cross-crate LTO); PROFILE=release for the
 ## shipped build. Figures are reported, never asserted. RUNS=3 MICRO=0 AWS=0 for less.
 bench:
 	CARGO=$(CARGO) bash scripts/bench.sh

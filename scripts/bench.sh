@@ -11,9 +11,10 @@
 # and writes the report to BENCHMARKS.md (also printed).
 # Nothing here is a test: figures are reported, never asserted.
 #
-# Environment: CARGO (default cargo), PROFILE (default bench-build: release without
-# cross-crate LTO, see Cargo.toml; PROFILE=release measures the shipped build and takes
-# longer to build), RUNS (default 5), BENCH_OUT (default BENCHMARKS.md), MICRO=0 to skip
+# Environment: CARGO (default cargo), PROFILE (default bench-build: the `serve` profile
+# without cross-crate LTO, for every binary, see Cargo.toml; PROFILE=release measures
+# the functions as shipped, sized, and serve built the same way, and takes longer to
+# build), RUNS (default 5), BENCH_OUT (default BENCHMARKS.md), MICRO=0 to skip
 # the micro-benchmarks, AWS=0 to skip the AWS part (and moto), NOISY=0 to skip the
 # noisy-neighbour shape, NOISY_EVENTS (default 400) its events per run, NOISY_BOUND
 # (default 300) the seconds one of its runs may wait for the healthy deliveries,
@@ -32,6 +33,7 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 case "$PROFILE" in
   dev | test) BIN="$TARGET_DIR/debug" ;;
   release | bench) BIN="$TARGET_DIR/release" ;;
+  serve) BIN="$TARGET_DIR/serve" ;;
   *) BIN="$TARGET_DIR/$PROFILE" ;;
 esac
 started=$SECONDS

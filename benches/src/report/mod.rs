@@ -97,9 +97,11 @@ impl Build {
             "release" => {
                 "`release`, as shipped (fat LTO, opt-level `z` but for the hot crates)".to_owned()
             }
-            "bench-build" => {
-                "`bench-build`, release without cross-crate LTO to build faster".to_owned()
-            }
+            "bench-build" => "`bench-build`: opt-level 3 without cross-crate LTO to build \
+                              faster, for serve and the functions alike (the functions ship \
+                              sized: opt-level `z`, fat LTO)"
+                .to_owned(),
+            "serve" => "`serve`, as `make build` builds `webhooks` (thin LTO)".to_owned(),
             other => format!("`{other}`"),
         }
     }
