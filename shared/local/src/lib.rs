@@ -21,13 +21,21 @@ mod test_support;
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use webhooks_core::domain::time::Clock;
 use webhooks_core::outbound::HttpSender;
 use webhooks_core::ports::StoreError;
 /// What [`Job::work`] reads a job into: the core's, shared with the delivery function.
 pub use webhooks_core::usecases::delivery::Work;
-use webhooks_core::usecases::delivery::{DeliveryPorts, DeliverySettings, Dispatcher};
+use webhooks_core::usecases::delivery::{
+    DeliveryPorts, DeliverySettings, Dispatcher, GroupedLogSink,
+};
+
+/// The most attempts one delivery-log write takes, and how long the first of a group
+/// waits for more.
+const LOG_GROUP_MAX: usize = 128;
+const LOG_GROUP_LINGER: Duration = Duration::from_millis(1);
 
 pub use app::http_app;
 pub use browser_guard::{browser_guarded, BrowserPolicy};
@@ -83,7 +91,13 @@ impl LocalStores {
             webhooks: self.webhooks.clone(),
             secrets: self.secrets.clone(),
             queue: self.queue.clone(),
-            logs: self.logs.clone(),
+            // Attempts finishing within a millisecond of each other are logged in one
+            // write (a fan-out's, mostly).
+            logs: Arc::new(GroupedLogSink::new(
+                self.logs.clone(),
+                LOG_GROUP_MAX,
+                LOG_GROUP_LINGER,
+            )),
             sender,
             clock: self.clock.clone(),
         }

@@ -225,4 +225,17 @@ impl LogSink for SqliteLogStore {
     async fn record(&self, attempt: &LoggedAttempt) -> Result<(), StoreError> {
         self.append(std::slice::from_ref(attempt)).await
     }
+
+    /// One write for the group; if it fails, each record alone, so only the records
+    /// that fail hear of it.
+    async fn record_many(&self, attempts: &[LoggedAttempt]) -> Vec<Result<(), StoreError>> {
+        if self.append(attempts).await.is_ok() {
+            return attempts.iter().map(|_| Ok(())).collect();
+        }
+        let mut each = Vec::with_capacity(attempts.len());
+        for attempt in attempts {
+            each.push(self.record(attempt).await);
+        }
+        each
+    }
 }
