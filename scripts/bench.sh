@@ -4,7 +4,7 @@
 # Lambda functions) while moto is installed beside it, runs the micro-benchmarks with
 # short times, then `bench system` under the pinned moto emulator (scripts/moto.sh
 # run): the system benchmark of `webhooks serve` (both shapes, RUNS runs each, and the
-# naive baseline), then the AWS part (the delivery function on moto, a batch of 10
+# limit reference beside each run), then the AWS part (the delivery function on moto, a batch of 10
 # events × fan-out 100; each function's binary size and init time on a fake Lambda
 # runtime API), then the noisy-neighbour shape (a healthy webhook alone, then beside a
 # hanging and a failing one, on serve and, with the AWS part, on the delivery function),

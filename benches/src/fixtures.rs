@@ -24,7 +24,7 @@ pub fn event_body(n: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The same event, parsed, with a fixed id and time (what the naive sender delivers).
+/// The same event, parsed, with a fixed id and time.
 pub fn event(n: usize) -> Event {
     Event::parse(
         &event_body(n),

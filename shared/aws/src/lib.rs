@@ -51,7 +51,7 @@ pub use secret_backend::ModeSecretStore;
 pub use secret_cache::{CachedSecrets, SecretLoader, DEFAULT_CACHE_TTL};
 pub use secrets::{SecretsManagerStore, MAX_NAMES_PER_BATCH, RECOVERY_WINDOW_DAYS, STACK_TAG_KEY};
 pub use stats::DynamoStatsStore;
-pub use subscription_item::{MARKER_ID, SCHEMA_VERSION, SUBSCRIPTION_INDEX};
+pub use subscription_item::{items_of, marker, MARKER_ID, SCHEMA_VERSION, SUBSCRIPTION_INDEX};
 pub use subscription_plan::MAX_TRANSACT_ITEMS;
 pub use task_queue::SqsTaskQueue;
 pub use webhooks::{DynamoWebhookStore, EVENT_INDEX};

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use webhooks_core::domain::ids::WebhookId;
-use webhooks_core::domain::subscription::{Audience, Subscription};
+use webhooks_core::domain::subscription::{subscriptions_of, Audience, Subscription};
 use webhooks_core::domain::webhook::Webhook;
 use webhooks_core::ports::StoreError;
 
@@ -102,6 +102,24 @@ pub(crate) fn is_subscription(item: &Item) -> bool {
     item.contains_key("hook")
 }
 
+/// Every item the table holds for `webhook` once the subscriptions are in place: its
+/// webhook item and one subscription item per subscription, as its creation writes
+/// them (in a transaction). For loading many webhooks at once with `BatchWriteItem`
+/// (the fan-out benchmark's tables), where a transaction per webhook would be slow.
+pub fn items_of(webhook: &Webhook) -> Result<Vec<Item>, StoreError> {
+    let mut items = vec![to_item(webhook)?];
+    for subscription in subscriptions_of(webhook) {
+        items.push(to_subscription_item(&subscription, webhook)?);
+    }
+    Ok(items)
+}
+
+/// The marker item, written last by the backfill: with it, fan-out and listing read
+/// the subscription items.
+pub fn marker(migrated_at: &str) -> Item {
+    marker_item(migrated_at)
+}
+
 /// The marker item the backfill writes last.
 pub(crate) fn marker_item(migrated_at: &str) -> Item {
     HashMap::from([
@@ -173,6 +191,29 @@ mod tests {
         let mut expected = hook.clone();
         expected.failing_since = None;
         assert_eq!(from_subscription_item(item).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_webhooks_items_are_its_webhook_item_and_one_per_client_and_none_when_disabled() {
+        // GIVEN a webhook of two clients
+        let mut hook = webhook();
+        hook.clients = ClientScope::Only(vec!["acme".into(), "globex".into()]);
+        // WHEN its items are made
+        let items = items_of(&hook).unwrap();
+        // THEN the first is its webhook item, then one subscription item per client
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0], to_item(&hook).unwrap());
+        let subs: Vec<_> = items[1..].iter().map(|i| i["sub"].clone()).collect();
+        assert_eq!(
+            subs,
+            [
+                s("report.publish_status#client:acme"),
+                s("report.publish_status#client:globex")
+            ]
+        );
+        // AND a disabled webhook has its webhook item only
+        hook.enabled = false;
+        assert_eq!(items_of(&hook).unwrap().len(), 1);
     }
 
     #[test]
