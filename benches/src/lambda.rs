@@ -219,7 +219,7 @@ pub struct AwsResults {
 }
 
 /// Fan-out reads measured per table and read path.
-const FANOUT_EVENTS: u32 = 100;
+const FANOUT_EVENTS: u32 = 20;
 
 /// Creates the stack on moto, runs the delivery benchmark (`processes` processes, one
 /// cold and `warm` warm invocations each), then measures every function's binary and
