@@ -28,6 +28,9 @@ use crate::Result;
 
 const EVENT: &str = "report.publish_status";
 const CLIENT: &str = "acme";
+/// Events measured on the read of before the backfill, at most.
+const OLD_READ_EVENTS: u32 = 4;
+
 /// The table sizes of the report: webhooks of the event type.
 pub const TABLE_SIZES: &[usize] = &[10, 3_333];
 /// Webhooks of the type that take [`CLIENT`]'s events (half scoped to it, half all).
@@ -209,7 +212,10 @@ pub async fn run(sizes: &[usize], events: u32) -> Result<Vec<FanoutReads>> {
     let mut figures = Vec::new();
     for &size in sizes {
         let table = fill(&moto, size).await?;
-        let (matched, bytes, cpu_ms) = measure(&moto, &proxy, &proxied, &table, events).await?;
+        // The old read is slow on the emulator (it filters every item of the table per
+        // query) and its CPU is tens of milliseconds an event: a few events measure it.
+        let old_events = events.min(OLD_READ_EVENTS);
+        let (matched, bytes, cpu_ms) = measure(&moto, &proxy, &proxied, &table, old_events).await?;
         let (read_units, queries) =
             charge(&moto.clients.dynamodb, &table, EVENT_INDEX, "event", EVENT).await?;
         figures.push(FanoutReads {
