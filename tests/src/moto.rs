@@ -134,6 +134,52 @@ impl Moto {
             .expect("a queue URL")
     }
 
+    /// A queue's ARN.
+    pub async fn queue_arn(&self, queue_url: &str) -> String {
+        self.clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("the queue's attributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("the queue's ARN")
+    }
+
+    /// Sends `body` to a queue and receives it back, hidden for `visibility_seconds`
+    /// (not deleted): the message as an event source mapping would hand it over.
+    pub async fn send_and_receive(
+        &self,
+        queue_url: &str,
+        body: &str,
+        visibility_seconds: i32,
+    ) -> Message {
+        self.clients
+            .sqs
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .expect("send a message");
+        let received = self
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .visibility_timeout(visibility_seconds)
+            .send()
+            .await
+            .expect("receive a message");
+        received
+            .messages
+            .and_then(|m| m.into_iter().next())
+            .expect("the message just sent")
+    }
+
     /// A secret prefix no other test uses.
     pub fn secret_prefix(&self) -> String {
         format!("{}/", unique("webhooks"))

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use aws_sdk_dynamodb::types::{ConditionCheck, Delete, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use webhooks_core::domain::ids::WebhookId;
 use webhooks_core::domain::subscription::{subscriptions_of, Subscription, SubscriptionChange};
@@ -25,8 +25,8 @@ use crate::expr::Expression;
 use crate::subscription_item::{
     self, is_subscription, marker_item, parse_partition, Item, MARKER_ID,
 };
-use crate::webhook_item::{from_item, key};
-use crate::webhook_writes::{send, write, Anchor, Call, Written};
+use crate::webhook_item::from_item;
+use crate::webhook_writes::{condition_check, send, write, Anchor, Call, Written};
 
 /// What the scan found: each webhook with the subscriptions it has now, and the
 /// subscription items of webhooks it did not find.
@@ -172,21 +172,13 @@ async fn remove_orphan(
     let mut expr = Expression::default();
     let name = expr.name("id");
     expr.condition = Some(format!("attribute_not_exists({name})"));
-    expr.debug_check();
-    let check = ConditionCheck::builder()
-        .table_name(table)
-        .set_key(Some(key(id)?))
-        .set_condition_expression(expr.condition.clone())
-        .set_expression_attribute_names(expr.names())
-        .build()
-        .map_err(mapping_error("ConditionCheck"))?;
     let delete = Delete::builder()
         .table_name(table)
         .set_key(Some(subscription_item::key(sub, id)))
         .build()
         .map_err(mapping_error("Delete"))?;
     let items = vec![
-        TransactWriteItem::builder().condition_check(check).build(),
+        condition_check(table, id, &expr)?,
         TransactWriteItem::builder().delete(delete).build(),
     ];
     Ok(matches!(send(client, items).await?, Call::Done))

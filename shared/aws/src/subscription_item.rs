@@ -142,29 +142,20 @@ pub(crate) fn marker_is_current(item: &Item) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use webhooks_core::domain::time::Timestamp;
     use webhooks_core::domain::webhook::ClientScope;
 
     use super::*;
 
+    /// The webhook items' fixture, of acme alone, failing since its creation, with a
+    /// rate limit and a custom header.
     fn webhook() -> Webhook {
-        let at = Timestamp::parse("2026-11-28T12:00:00Z").unwrap();
-        Webhook {
-            id: WebhookId::from_trusted("wh_01JDX3M5Q8Z0V6K2W9Y4T7R1AB"),
-            name: "SIEM relay".into(),
-            url: "https://example.com/hook".into(),
-            event: "report.publish_status".into(),
-            clients: ClientScope::Only(vec!["acme".into()]),
-            enabled: true,
-            secret_ref: None,
-            disabled_reason: None,
-            version: 3,
-            created_at: at,
-            updated_at: at,
-            failing_since: Some(at),
-            rate_limit_per_second: Some(5),
-            header_names: vec!["X-Key".into()],
-        }
+        let mut hook = crate::webhook_item::tests::webhook();
+        hook.clients = ClientScope::Only(vec!["acme".into()]);
+        hook.secret_ref = None;
+        hook.failing_since = Some(hook.created_at);
+        hook.rate_limit_per_second = Some(5);
+        hook.header_names = vec!["X-Key".into()];
+        hook
     }
 
     #[test]

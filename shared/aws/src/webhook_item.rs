@@ -119,10 +119,11 @@ pub(crate) fn key(id: &WebhookId) -> Result<Item, StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn webhook() -> Webhook {
+    /// A webhook with every attribute an item holds set but the optional ones.
+    pub(crate) fn webhook() -> Webhook {
         let at = Timestamp::parse("2026-11-28T12:00:00Z").unwrap();
         Webhook {
             id: WebhookId::from_trusted("wh_01JDX3M5Q8Z0V6K2W9Y4T7R1AB"),

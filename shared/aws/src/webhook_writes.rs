@@ -151,6 +151,24 @@ fn delete(
     Ok(TransactWriteItem::builder().delete(delete).build())
 }
 
+/// A transaction's check that the webhook item `id` meets `expr`'s condition.
+pub(crate) fn condition_check(
+    table: &str,
+    id: &WebhookId,
+    expr: &Expression,
+) -> Result<TransactWriteItem, StoreError> {
+    expr.debug_check();
+    let check = ConditionCheck::builder()
+        .table_name(table)
+        .set_key(Some(key(id)?))
+        .set_condition_expression(expr.condition.clone())
+        .set_expression_attribute_names(expr.names())
+        .set_expression_attribute_values(expr.values())
+        .build()
+        .map_err(item_error)?;
+    Ok(TransactWriteItem::builder().condition_check(check).build())
+}
+
 fn op_item(table: &str, anchor: Anchor<'_>, op: &Op) -> Result<TransactWriteItem, StoreError> {
     let id = anchor.id();
     match op {
@@ -158,16 +176,7 @@ fn op_item(table: &str, anchor: Anchor<'_>, op: &Op) -> Result<TransactWriteItem
         Op::CheckVersion(version) => {
             let mut expr = Expression::default();
             expr.condition = Some(version_is(&mut expr, *version)?);
-            expr.debug_check();
-            let check = ConditionCheck::builder()
-                .table_name(table)
-                .set_key(Some(key(id)?))
-                .set_condition_expression(expr.condition.clone())
-                .set_expression_attribute_names(expr.names())
-                .set_expression_attribute_values(expr.values())
-                .build()
-                .map_err(item_error)?;
-            Ok(TransactWriteItem::builder().condition_check(check).build())
+            condition_check(table, id, &expr)
         }
         Op::Put(sub) => {
             let webhook = anchor

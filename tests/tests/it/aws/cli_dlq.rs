@@ -22,18 +22,7 @@ const PLAIN_BODY: &str =
 /// A source queue whose redrive policy names a new DLQ: (source URL, DLQ URL).
 async fn source_and_dlq(moto: &Moto) -> (String, String) {
     let dlq = moto.create_queue("dlq").await;
-    let arn = moto
-        .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("the DLQ's attributes")
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("the DLQ's ARN");
+    let arn = moto.queue_arn(&dlq).await;
     let policy = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": "5"});
     let source = moto
         .clients

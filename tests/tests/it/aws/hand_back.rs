@@ -24,39 +24,8 @@ async fn a_handed_back_retry_task_is_visible_again_in_about_ten_seconds() {
         WebhookId::generate(),
     );
     let body = serde_json::to_string(&TaskMessage::from(task)).unwrap();
-    moto.clients
-        .sqs
-        .send_message()
-        .queue_url(&retry)
-        .message_body(&body)
-        .send()
-        .await
-        .unwrap();
-    let received = moto
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(&retry)
-        .visibility_timeout(300)
-        .send()
-        .await
-        .unwrap();
-    let message = &received.messages()[0];
-    let arn = moto
-        .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&retry)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .cloned()
-        })
-        .unwrap();
+    let message = &moto.send_and_receive(&retry, &body, 300).await;
+    let arn = moto.queue_arn(&retry).await;
     let delivery = Function::start(
         "delivery",
         &[

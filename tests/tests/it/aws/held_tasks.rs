@@ -39,36 +39,8 @@ async fn early_task_batch(moto: &Moto, retry: &str, receive_count: u32) -> (Valu
     );
     task.not_before = Some(SystemClock.now().plus(Duration::from_secs(2 * 3600)));
     let body = TaskMessage::from(task).to_json();
-    moto.clients
-        .sqs
-        .send_message()
-        .queue_url(retry)
-        .message_body(&body)
-        .send()
-        .await
-        .unwrap();
-    let received = moto
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(retry)
-        .visibility_timeout(5)
-        .send()
-        .await
-        .unwrap();
-    let message = &received.messages()[0];
-    let arn = moto
-        .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(retry)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .unwrap();
+    let message = &moto.send_and_receive(retry, &body, 5).await;
+    let arn = moto.queue_arn(retry).await;
     let delivery = Function::start(
         "delivery",
         &[
